@@ -1,0 +1,187 @@
+"""Settings: config.toml, then CUPOLA_<SECTION>_<NAME> environment variables, then DISCORD_TOKEN.
+
+Every problem is reported by setting name and by where the value came from, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DISCORD_API = "https://discord.com/api/v10"
+CONFIG_ENV = "CUPOLA_CONFIG"
+
+
+class ConfigError(Exception):
+    """A setting is missing, unknown or invalid; the message names it and its source."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class DiscordSettings(_Section):
+    token: str = Field("", repr=False)
+    api_base: str = DISCORD_API
+    gateway_url: str | None = None
+    sync_on_start: Literal["off", "global"] | int = "off"
+    shard_count: int | None = Field(None, ge=1)
+    shard_ids: list[int] | None = None
+
+    @field_validator("api_base", "gateway_url")
+    @classmethod
+    def _url(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None if value is None else value
+        if not value.startswith(("http://", "https://", "ws://", "wss://")):
+            raise ValueError("must be a URL starting with http://, https://, ws:// or wss://")
+        return value.rstrip("/")
+
+    @field_validator("sync_on_start", mode="before")
+    @classmethod
+    def _sync(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value)
+        if isinstance(value, str) and value not in ("off", "global"):
+            raise ValueError('must be "off", "global", or a guild id (a number)')
+        return value
+
+    @property
+    def uses_discord(self) -> bool:
+        return self.api_base == DISCORD_API
+
+
+class DatabaseSettings(_Section):
+    url: str = ""
+
+
+class PathSettings(_Section):
+    data_dir: Path = Path("data")
+
+
+class NetSettings(_Section):
+    allow_private_addresses: bool = False
+
+
+class LoggingSettings(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class Settings(_Section):
+    discord: DiscordSettings = Field(default_factory=DiscordSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    paths: PathSettings = Field(default_factory=PathSettings)
+    net: NetSettings = Field(default_factory=NetSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.paths.data_dir / 'cupola.db'}"
+
+
+def _section_fields() -> dict[str, type[BaseModel]]:
+    return {name: info.annotation for name, info in Settings.model_fields.items()}  # type: ignore[misc]
+
+
+def _env_overrides(env: Mapping[str, str]) -> tuple[dict[str, dict[str, Any]], dict[tuple[str, str], str]]:
+    values: dict[str, dict[str, Any]] = {}
+    sources: dict[tuple[str, str], str] = {}
+    for section, model in _section_fields().items():
+        for name in model.model_fields:
+            var = f"CUPOLA_{section}_{name}".upper()
+            if var in env:
+                raw = env[var]
+                values.setdefault(section, {})[name] = _parse_env_value(raw)
+                sources[(section, name)] = f"environment variable {var}"
+    if env.get("DISCORD_TOKEN") and ("discord", "token") not in sources:
+        values.setdefault("discord", {})["token"] = env["DISCORD_TOKEN"]
+        sources[("discord", "token")] = "environment variable DISCORD_TOKEN"
+    return values, sources
+
+
+def _parse_env_value(raw: str) -> Any:
+    """Lists come as comma-separated values ("0,1,2"); everything else pydantic coerces."""
+    if "," in raw and all(part.strip().isdigit() for part in raw.split(",")):
+        return [int(part) for part in raw.split(",")]
+    return raw
+
+
+def _describe(model: type[BaseModel]) -> str:
+    return ", ".join(model.model_fields)
+
+
+def load_settings(path: str | Path | None = None, *, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the config file (explicit path, $CUPOLA_CONFIG, or ./config.toml if present) and the environment."""
+    env = os.environ if env is None else env
+    explicit = path or env.get(CONFIG_ENV)
+    file_path = Path(explicit) if explicit else Path("config.toml")
+    data: dict[str, Any] = {}
+    where = "defaults"
+    if file_path.is_file():
+        where = str(file_path)
+        try:
+            data = tomllib.loads(file_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{file_path}: not valid TOML ({exc})") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{file_path}: cannot be read ({exc})") from None
+    elif explicit:
+        raise ConfigError(f"config file not found: {file_path} (from {'--config' if path else CONFIG_ENV})")
+
+    sections = _section_fields()
+    sources: dict[tuple[str, str], str] = {}
+    for section, values in data.items():
+        if section not in sections:
+            raise ConfigError(
+                f"{where}: unknown section [{section}]; allowed sections: {', '.join(sections)}"
+            )
+        if not isinstance(values, dict):
+            raise ConfigError(f"{where}: [{section}] must be a table of settings, not a value")
+        for name in values:
+            if name not in sections[section].model_fields:
+                raise ConfigError(
+                    f"{where}: unknown setting [{section}] {name}; allowed: {_describe(sections[section])}"
+                )
+            sources[(section, name)] = where
+    overrides, env_sources = _env_overrides(env)
+    for section, values in overrides.items():
+        data.setdefault(section, {}).update(values)
+    sources.update(env_sources)
+    # An empty gateway_url or shard list in the file means "not set".
+    discord_values = data.get("discord", {})
+    for key in ("gateway_url", "shard_count", "shard_ids"):
+        if discord_values.get(key) in ("", [], 0):
+            discord_values[key] = None
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_explain(exc, sources, where)) from None
+    if settings.discord.shard_ids and settings.discord.shard_count is None:
+        raise ConfigError(f"{where}: [discord] shard_ids needs [discord] shard_count as well")
+    if settings.discord.shard_ids and settings.discord.shard_count is not None:
+        bad = [i for i in settings.discord.shard_ids if not 0 <= i < settings.discord.shard_count]
+        if bad:
+            raise ConfigError(
+                f"{where}: [discord] shard_ids {bad} are outside 0..{settings.discord.shard_count - 1}"
+            )
+    return settings
+
+
+def _explain(exc: ValidationError, sources: dict[tuple[str, str], str], where: str) -> str:
+    # A union reports one error per member; the first one per setting says enough.
+    lines: dict[tuple[str, str], str] = {}
+    for err in exc.errors():
+        section, name = ([str(p) for p in err["loc"]] + ["", ""])[:2]
+        message = err["msg"].removeprefix("Value error, ")
+        if "literal" in err["type"] and "ctx" in err:
+            message = f"allowed: {err['ctx']['expected']}"
+        source = sources.get((section, name), where)
+        lines.setdefault(
+            (section, name), f"{source}: [{section}] {name}: {message} (got {err.get('input')!r})"
+        )
+    return "\n".join(lines.values())

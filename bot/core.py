@@ -1,0 +1,193 @@
+"""The Bot: start-up wiring, cog discovery, one error handler for every app command, clean shutdown."""
+
+from __future__ import annotations
+
+import logging
+import math
+import pkgutil
+import time
+from typing import Any
+
+import aiohttp
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+import cogs
+from bot import __version__
+from bot.config import Settings
+from bot.db import Database
+from bot.errors import UserFacingError
+from bot.i18n import CupolaTranslator, lang_of, t
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"Cupola/{__version__} (self-hosted Discord bot)"
+
+
+def configure_endpoints(settings: Settings) -> None:
+    """Point discord.py at the configured REST base (a proxy, or the sandbox) and gateway."""
+    Route.BASE = settings.discord.api_base
+    if settings.discord.gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord.gateway_url)
+
+
+def cog_modules() -> list[str]:
+    """Every module in the cogs package, except private ones (leading underscore)."""
+    return [
+        f"{cogs.__name__}.{info.name}"
+        for info in pkgutil.iter_modules(cogs.__path__)
+        if not info.name.startswith("_")
+    ]
+
+
+class CupolaTree(app_commands.CommandTree["Cupola"]):
+    async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        message = self.describe_error(interaction, error)
+        if message is None:
+            return
+        await send_ephemeral(interaction, message)
+
+    def describe_error(self, interaction: discord.Interaction, error: Exception) -> str | None:
+        """The member-facing text for ``error``; None when nobody can be told (expired interaction)."""
+        lang = lang_of(interaction)
+        original = getattr(error, "original", error)
+        name = interaction.command.qualified_name if interaction.command else "?"
+        if isinstance(original, UserFacingError):
+            log.info("/%s refused for %s: %s", name, interaction.user.id, original.message)
+            if original.key:
+                return t(original.key, lang, **original.params)
+            return original.message
+        if isinstance(original, discord.NotFound) and original.code == 10062:
+            log.warning("/%s: the interaction expired before we answered", name)
+            return None
+        if isinstance(error, app_commands.MissingPermissions):
+            perms = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+            log.info("/%s refused for %s: missing %s", name, interaction.user.id, perms)
+            return t("error.missing_permissions", lang, permissions=perms)
+        if isinstance(error, app_commands.NoPrivateMessage):
+            return t("error.guild_only", lang)
+        if isinstance(error, app_commands.CommandOnCooldown):
+            return t("error.cooldown", lang, seconds=math.ceil(error.retry_after))
+        if isinstance(error, app_commands.TransformerError):
+            kind = error.type.name.lower() if hasattr(error.type, "name") else "value"
+            return t("error.bad_value", lang, value=error.value, kind=kind)
+        if isinstance(error, app_commands.CheckFailure):
+            log.info("/%s refused for %s: %s", name, interaction.user.id, error)
+            return t("error.check_failed", lang)
+        log.error("/%s failed", name, exc_info=original)
+        return t("error.internal", lang)
+
+
+async def send_ephemeral(interaction: discord.Interaction, message: str) -> None:
+    """Answer ephemerally whether or not the interaction was already acknowledged."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+    except discord.NotFound:
+        log.warning("could not tell %s about an error: the interaction expired", interaction.user.id)
+    except discord.HTTPException:
+        log.exception("could not send an error message")
+
+
+class Cupola(commands.AutoShardedBot):
+    """The Cupola bot. ``setup_hook`` opens the database and the outbound HTTP session, loads the cogs."""
+
+    def __init__(self, *, settings: Settings, db: Database, **options: Any) -> None:
+        intents = discord.Intents.default()
+        intents.message_content = False
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            help_command=None,
+            tree_cls=CupolaTree,
+            shard_count=settings.discord.shard_count,
+            shard_ids=settings.discord.shard_ids,
+            allowed_mentions=discord.AllowedMentions.none(),
+            **options,
+        )
+        self.settings = settings
+        self.db = db
+        self.http_session: aiohttp.ClientSession | None = None
+        self.started_at = time.monotonic()
+        self.failed_cogs: dict[str, BaseException] = {}
+
+    # -------------------------------------------------------------- start-up
+    async def login(self, token: str) -> None:
+        configure_endpoints(self.settings)
+        await super().login(token)
+
+    async def setup_hook(self) -> None:
+        self.started_at = time.monotonic()
+        if not self.db.is_open:  # the caller may already have opened it (tests, console)
+            await self.db.open()
+        self.http_session = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT})
+        await self.tree.set_translator(CupolaTranslator())
+        for module in cog_modules():
+            try:
+                await self.load_extension(module)
+            except Exception as exc:
+                self.failed_cogs[module] = exc
+                log.exception("cog %s failed to load; the others still load", module)
+        for cog in self.cogs.values():
+            for item in getattr(cog, "dynamic_items", ()):
+                self.add_dynamic_items(item)
+            for view in getattr(cog, "persistent_views", ()):
+                self.add_view(view)
+        await self.sync_from_settings()
+
+    async def sync_from_settings(self) -> None:
+        target = self.settings.discord.sync_on_start
+        if target == "off":
+            return
+        if target == "global":
+            synced = await self.tree.sync()
+        else:
+            guild = discord.Object(id=int(target))
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+        log.info("synced %d commands (%s)", len(synced), target)
+
+    async def launch_shards(self) -> None:
+        """Honour a configured gateway URL, and ask /gateway/bot for it when shard_count is fixed."""
+        if self.shard_count is not None and not self.settings.discord.gateway_url:
+            if not self.settings.discord.uses_discord:
+                _, url, _ = await self.http.get_bot_gateway()
+                DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
+        elif self.shard_count is None and self.settings.discord.gateway_url:
+            self.shard_count, _, _ = await self.http.get_bot_gateway()
+        await super().launch_shards()
+
+    async def on_ready(self) -> None:
+        log.info("ready as %s in %d servers (%d shards)", self.user, len(self.guilds), self.shard_count or 1)
+
+    # -------------------------------------------------------------- shutdown
+    async def close(self) -> None:
+        """Unload cogs first (their cog_unload stops loops), then the gateway, HTTP and database."""
+        for name in list(self.extensions):
+            try:
+                await self.unload_extension(name)
+            except Exception:
+                log.exception("unloading %s failed", name)
+        await super().close()
+        if self.http_session is not None:
+            await self.http_session.close()
+            self.http_session = None
+        self.db.close()
+
+    # -------------------------------------------------------------- facts for /about
+    @property
+    def uptime(self) -> float:
+        return time.monotonic() - self.started_at
+
+    @property
+    def gateway_latency_ms(self) -> float | None:
+        latency = self.latency
+        if latency is None or math.isnan(latency) or math.isinf(latency):
+            return None
+        return latency * 1000

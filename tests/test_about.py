@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from bot import __version__
+from bot.core import Cupola
+from bot.sandbox import Sandbox
+
+
+async def test_about_end_to_end(bot: Cupola, sandbox: Sandbox) -> None:
+    record = await sandbox.invoke("about")
+    reply = record.reply
+    embed = reply["embeds"][0]
+    assert embed["title"] == "About Cupola"
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["Version"] == __version__
+    assert fields["Servers"] == "1"
+    assert fields["Shards"] == "1"
+    assert fields["Content"] == "0 articles · 0 facts · 0 crew · 0 photos"
+    assert not reply["flags"] & 64
+    # The reply went out as the interaction callback, once.
+    callbacks = sandbox.calls_to("POST", "/interactions/")
+    assert [c.status for c in callbacks] == [200]
+    assert callbacks[0].json["type"] == 4
+
+
+async def test_about_in_chinese(bot: Cupola, sandbox: Sandbox) -> None:
+    record = await sandbox.invoke("about", locale="zh-CN")
+    embed = record.reply["embeds"][0]
+    assert embed["title"] == "关于 Cupola"
+    assert "篇文章" in {f["name"]: f["value"] for f in embed["fields"]}["内容"]
+
+
+async def test_about_has_chinese_localization(bot: Cupola, sandbox: Sandbox) -> None:
+    about = next(c for c in sandbox.commands[None] if c["name"] == "about")
+    assert about["name_localizations"] == {"zh-CN": "关于"}
+    assert about["description_localizations"]["zh-CN"].startswith("机器人")
