@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from discord import app_commands
+
 
 class UserFacingError(Exception):
     """Raised by services and cogs; the tree's error handler shows ``message`` ephemerally.
@@ -17,7 +19,7 @@ class UserFacingError(Exception):
         self.params = params
 
 
-class NotAdmin(UserFacingError):
+class NotAdmin(UserFacingError, app_commands.CheckFailure):
     def __init__(self) -> None:
         super().__init__(
             "Only server admins (Manage Server permission) can use this command.", key="error.not_admin"

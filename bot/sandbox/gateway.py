@@ -147,6 +147,7 @@ class GatewayConnection:
         await self.send(session.next_payload("READY", ready))
         for guild in guilds:
             await self.send(session.next_payload("GUILD_CREATE", guild.to_create_json()))
+        await sandbox.notify()
 
     async def _resume(self, data: dict[str, Any]) -> None:
         sandbox = self.sandbox
@@ -169,3 +170,4 @@ class GatewayConnection:
                 await self.send(payload)
         sandbox.resume_count += 1
         await self.send(session.next_payload("RESUMED", {}))
+        await sandbox.notify()

@@ -232,7 +232,7 @@ class Sandbox:
         await self.stop()
 
     # ------------------------------------------------------------------ waiting
-    async def _notify(self) -> None:
+    async def notify(self) -> None:
         async with self._changed:
             self._changed.notify_all()
 
@@ -269,7 +269,7 @@ class Sandbox:
             await conn.serve()
         finally:
             self._sockets.discard(ws)
-            await self._notify()
+            await self.notify()
         return ws
 
     async def dispatch(self, guild_id: int | None, event: str, data: Any) -> None:
@@ -334,7 +334,7 @@ class Sandbox:
         self.calls.append(
             RecordedCall(request.method, request.path, template, query, body_json, files, response.status)
         )
-        await self._notify()
+        await self.notify()
         return response
 
     # ------------------------------------------------------------------ body parsing
@@ -564,6 +564,8 @@ class Sandbox:
                 "application_id": str(self.application_id),
                 "version": str(self.ids.next()),
             }
+            if full["default_member_permissions"] is not None:  # Discord answers with a string
+                full["default_member_permissions"] = str(full["default_member_permissions"])
             if key is not None:
                 full["guild_id"] = str(key)
             stored.append(full)
@@ -640,7 +642,7 @@ class Sandbox:
             return error(404, 10062, "Unknown interaction")
         if self.clock() - record.created_at > self.deadline:
             record.errors.append("late")
-            await self._notify()
+            await self.notify()
             return error(404, 10062, "Unknown interaction")
         if record.response_type is not None:
             record.errors.append("double-acknowledge")
@@ -653,7 +655,7 @@ class Sandbox:
             problem = self._check_message(data, files, creating=True, record=record)
             if problem is not None:
                 record.errors.append(f"invalid: {problem.text}")
-                await self._notify()
+                await self.notify()
                 return problem
             message = self._build_message(data, files, channel_id, record=record)
             record.original = message
@@ -695,7 +697,7 @@ class Sandbox:
         elif kind != ix.PONG:
             return error(400, 50035, f"Invalid interaction response type {kind}")
         record.response_type = kind
-        await self._notify()
+        await self.notify()
         body = {
             "interaction": {
                 "id": str(record.id),
@@ -724,7 +726,7 @@ class Sandbox:
         problem = self._check_message(payload, files, creating=True, record=record)
         if problem is not None:
             record.errors.append(f"invalid: {problem.text}")
-            await self._notify()
+            await self.notify()
             return problem
         message = self._build_message(payload, files, int(record.payload["channel_id"]), record=record)
         if record.original is not None and record.original.get("flags", 0) & ix.LOADING:
@@ -736,7 +738,7 @@ class Sandbox:
             record.followups.append(message)
         if not message["flags"] & ix.EPHEMERAL:
             await self._store_channel_message(message)
-        await self._notify()
+        await self.notify()
         return json_response(message)
 
     def _webhook_target(self, record: ix.InteractionRecord, message_id: str) -> dict[str, Any] | None:
@@ -763,14 +765,14 @@ class Sandbox:
         problem = self._check_message(payload, files, creating=False, record=record)
         if problem is not None:
             record.errors.append(f"invalid: {problem.text}")
-            await self._notify()
+            await self.notify()
             return problem
         was_loading = bool(target.get("flags", 0) & ix.LOADING)
         self._apply_edit(target, payload, files)
         record.edits += 1
         if was_loading and not target["flags"] & ix.EPHEMERAL:
             await self._store_channel_message(target)
-        await self._notify()
+        await self.notify()
         return json_response(target)
 
     async def _delete_webhook_message(self, request: web.Request) -> web.Response:
@@ -785,7 +787,7 @@ class Sandbox:
             record.original = None
         elif target in record.followups:
             record.followups.remove(target)
-        await self._notify()
+        await self.notify()
         return web.Response(status=204)
 
     # ------------------------------------------------------------------ interactions (test side)

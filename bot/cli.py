@@ -1,0 +1,178 @@
+"""The ``cupola`` command: run, sync, db upgrade, console, sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+
+import discord
+
+from bot import __version__
+from bot.config import ConfigError, Settings, load_settings
+from bot.db import Database, DatabaseError
+
+log = logging.getLogger("cupola")
+
+NO_TOKEN = """\
+Cupola needs a Discord bot token to connect to Discord.
+
+  1. Open https://discord.com/developers/applications and create an application.
+  2. Under "Bot", reset and copy the token; invite the bot with the applications.commands scope.
+  3. Put it in config.toml as [discord] token = "...", or export DISCORD_TOKEN=...
+
+To try Cupola without a token or network, run:  cupola console
+"""
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level, logging.INFO),
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("discord.client").setLevel(logging.ERROR if level != "DEBUG" else logging.DEBUG)
+
+
+def install_signal_handlers(stop: Callable[[], object]) -> None:
+    """SIGINT/SIGTERM close the bot cleanly (loops stopped, session and database closed)."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(stop()))  # type: ignore[arg-type]
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - non-POSIX
+            pass
+
+
+async def _run(settings: Settings) -> int:
+    from bot.core import Cupola
+
+    bot = Cupola(settings=settings, db=Database(settings.database_url))
+    install_signal_handlers(bot.close)
+    try:
+        async with bot:
+            await bot.start(settings.discord.token)
+    except discord.LoginFailure:
+        print("cupola: Discord refused the token. Check [discord] token / DISCORD_TOKEN.", file=sys.stderr)
+        return 1
+    except DatabaseError as exc:
+        print(f"cupola: database: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.discord.token:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    return asyncio.run(_run(settings))
+
+
+async def _sync(settings: Settings, guild_id: int | None) -> int:
+    from bot.core import Cupola
+
+    settings.discord.sync_on_start = "off"
+    bot = Cupola(settings=settings, db=Database(settings.database_url))
+    async with bot:
+        try:
+            await bot.login(settings.discord.token)
+        except discord.LoginFailure:
+            print("cupola: Discord refused the token.", file=sys.stderr)
+            return 1
+        if guild_id is not None:
+            guild = discord.Object(id=guild_id)
+            bot.tree.copy_global_to(guild=guild)
+            synced = await bot.tree.sync(guild=guild)
+        else:
+            synced = await bot.tree.sync()
+    where = f"guild {guild_id}" if guild_id else "globally (may take up to an hour to show everywhere)"
+    print(f"Registered {len(synced)} commands {where}: " + ", ".join(f"/{c.name}" for c in synced))
+    return 0
+
+
+def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
+    if not settings.discord.token:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    return asyncio.run(_sync(settings, args.guild))
+
+
+def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.db import current_revision
+
+    db = Database(settings.database_url)
+    db.open_sync(migrate=True)
+    print(
+        f"Database {db.engine.url.render_as_string(hide_password=True)} is at revision {current_revision(db.engine)}."
+    )
+    db.close()
+    return 0
+
+
+def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.console import run_console
+
+    return asyncio.run(run_console(settings))
+
+
+def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.sandbox.__main__ import serve
+
+    return asyncio.run(serve(port=args.port, token=args.token, guilds=args.guilds, shards=args.shards))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", default=argparse.SUPPRESS, help="config file (default: $CUPOLA_CONFIG or ./config.toml)"
+    )
+    parser = argparse.ArgumentParser(
+        prog="cupola", description="Cupola, a Discord bot for space news.", parents=[common]
+    )
+    parser.add_argument("--version", action="version", version=f"cupola {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", parents=[common], help="connect to Discord and serve")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("sync", parents=[common], help="register the slash commands with Discord")
+    p.add_argument("--guild", type=int, default=None, help="register in one server only (instant)")
+    p.set_defaults(func=cmd_sync)
+    p = sub.add_parser("db", parents=[common], help="database maintenance")
+    dbsub = p.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    up = dbsub.add_parser("upgrade", parents=[common], help="apply database migrations")
+    up.set_defaults(func=cmd_db)
+    p = sub.add_parser("console", parents=[common], help="try the bot offline: a local sandbox and a prompt")
+    p.set_defaults(func=cmd_console)
+    p = sub.add_parser("sandbox", parents=[common], help="run the local Discord-compatible server")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--token", default="sandbox-token")
+    p.add_argument("--guilds", type=int, default=1)
+    p.add_argument("--shards", type=int, default=1)
+    p.set_defaults(func=cmd_sandbox)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(getattr(args, "config", None))
+    except ConfigError as exc:
+        print(f"cupola: configuration problem:\n{exc}", file=sys.stderr)
+        return 2
+    level = settings.logging.level if args.command != "console" else "WARNING"
+    setup_logging(level)
+    try:
+        return int(args.func(settings, args) or 0)
+    except DatabaseError as exc:
+        print(f"cupola: database: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,251 @@
+"""When to poll a feed next, when to give up, and how to explain failures to admins.
+
+Everything here except :class:`HostLimiter` is a pure function: the clock is passed in, and
+jitter only happens when a random source is passed in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import random
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from bot.net import status_text
+
+PAUSE_AFTER_FAILURES = 5
+"""Consecutive failures after which a feed is paused and its admins told."""
+MAX_CACHE_FACTOR = 6
+"""Cache-Control / Retry-After may stretch the interval to at most this many times..."""
+MAX_DELAY = 24 * 60 * 60
+"""...and never beyond a day; failure backoff is capped at a day too."""
+MIN_INTERVAL = 60
+"""No feed is polled more often than once a minute, whatever it is configured with."""
+
+
+def _ceiling(interval: float) -> float:
+    return max(interval, min(interval * MAX_CACHE_FACTOR, MAX_DELAY))
+
+
+def backoff_delay(
+    interval: float,
+    failures: int,
+    *,
+    cap: float = MAX_DELAY,
+    jitter: float = 0.0,
+    rng: random.Random | None = None,
+) -> float:
+    """``interval × 2^failures``, capped (never below ``interval``); deterministic unless both
+    ``jitter`` (a fraction, e.g. 0.1) and ``rng`` are given. Jitter only lengthens the delay."""
+    interval = max(float(interval), MIN_INTERVAL)
+    failures = max(0, failures)
+    delay = interval * (2 ** min(failures, 32))
+    delay = max(interval, min(delay, cap))
+    if jitter > 0 and rng is not None:
+        delay += delay * jitter * rng.random()
+    return delay
+
+
+def poll_delay(
+    interval: float,
+    *,
+    cache_max_age: int | None = None,
+    retry_after: int | None = None,
+    failures: int = 0,
+    jitter: float = 0.0,
+    rng: random.Random | None = None,
+) -> float:
+    """Seconds until the next poll.
+
+    - success: ``interval``, or the server's Cache-Control/Expires lifetime clamped to
+      ``[interval, min(6 × interval, 24 h)]`` (never sooner than the interval, never much later);
+    - failure: exponential backoff, ``interval × 2^failures`` capped at 24 h;
+    - Retry-After (429/503) is honoured up to ``min(6 × interval, 24 h)``; it can only lengthen.
+    """
+    interval = max(float(interval), MIN_INTERVAL)
+    ceiling = _ceiling(interval)
+    if failures > 0:
+        delay = backoff_delay(interval, failures, jitter=jitter, rng=rng)
+    else:
+        delay = interval
+        if cache_max_age is not None:
+            delay = min(max(float(cache_max_age), interval), ceiling)
+        if jitter > 0 and rng is not None:
+            delay += interval * jitter * rng.random()
+    if retry_after is not None and retry_after > 0:
+        delay = max(delay, min(float(retry_after), ceiling))
+    return delay
+
+
+def next_poll_time(
+    now: datetime,
+    interval: float,
+    *,
+    cache_max_age: int | None = None,
+    retry_after: int | None = None,
+    failures: int = 0,
+    jitter: float = 0.0,
+    rng: random.Random | None = None,
+) -> datetime:
+    """``now`` plus :func:`poll_delay`."""
+    delay = poll_delay(
+        interval,
+        cache_max_age=cache_max_age,
+        retry_after=retry_after,
+        failures=failures,
+        jitter=jitter,
+        rng=rng,
+    )
+    return now + timedelta(seconds=delay)
+
+
+def should_pause(consecutive_failures: int, *, threshold: int = PAUSE_AFTER_FAILURES) -> bool:
+    """True once a feed has failed ``threshold`` times in a row (5 by default)."""
+    return consecutive_failures >= threshold
+
+
+def stagger_offset(key: str, interval: float) -> float:
+    """A stable offset in ``[0, interval)`` for a feed id or URL, so feeds with the same interval
+    do not all poll at once. sha256 rather than ``hash()``: the same after a restart."""
+    if interval <= 0:
+        return 0.0
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    fraction = int.from_bytes(digest[:8], "big") / 2**64
+    return fraction * interval
+
+
+# --------------------------------------------------------------------------------------------- errors
+
+_ERRORS = {
+    "private_address": (
+        "The feed address points to a private or local network, which Cupola never fetches from. "
+        "Use the feed's public address."
+    ),
+    "bad_scheme": "Only http:// and https:// feed addresses are supported.",
+    "invalid_url": "The feed address is not a valid web address. Check it for typos.",
+    "too_large": "The feed is larger than Cupola's size limit, so it was not read. Use a smaller feed.",
+    "timeout": "The feed server took too long to answer. It may be overloaded; Cupola will try again.",
+    "too_many_redirects": (
+        "The feed address redirects too many times. Open it in a browser and use the final address."
+    ),
+    "connection_failed": (
+        "Cupola could not connect to the feed server. The site may be down, or the address mistyped."
+    ),
+    "http_error": "The feed server answered with an error.",
+    "entities": (
+        "The feed declares XML entities, which Cupola refuses because they can be used to attack it. "
+        "Ask the publisher to remove them."
+    ),
+    "not_a_feed": (
+        "The address is a web page or another document, not an RSS or Atom feed. Look on the page "
+        "for an RSS or Atom link and use that."
+    ),
+    "malformed": "The feed's XML is broken, so no entries could be read. The publisher has to fix it.",
+}
+
+_STATUS_HINTS = {
+    400: "the server did not accept the request.",
+    401: "the feed needs a login, which Cupola does not support.",
+    403: "the server refuses to give the feed to Cupola.",
+    404: "the address may have moved.",
+    410: "the feed has been removed for good; delete this subscription.",
+    429: "Cupola is asking too often; it will slow down.",
+    500: "the feed server has a problem; Cupola will try again later.",
+    502: "the feed server is having trouble; Cupola will try again later.",
+    503: "the feed server is temporarily unavailable; Cupola will try again later.",
+    504: "the feed server is having trouble; Cupola will try again later.",
+}
+
+
+def describe_error(code: str, status: int | None = None) -> str:
+    """One or two plain sentences for admins, for a FetchError/FeedError code.
+
+    ``describe_error("http_error", 404)`` (or ``"http_404"``) names the status.
+    """
+    if code.startswith("http_") and code[5:].isdigit():
+        code, status = "http_error", int(code[5:])
+    if code == "http_error" and status is not None:
+        hint = _STATUS_HINTS.get(status)
+        if hint is None:
+            hint = (
+                "the server has a problem; Cupola will try again later."
+                if status >= 500
+                else "check that the address is still right."
+            )
+        return f"The feed server answered {status_text(status)}: {hint}"
+    return _ERRORS.get(code, "Something went wrong while reading the feed; Cupola will try again later.")
+
+
+# --------------------------------------------------------------------------------------------- politeness
+
+
+@dataclass(slots=True)
+class _HostSlot:
+    semaphore: asyncio.Semaphore
+    users: int = 0
+    holding: int = 0
+    last_start: float = float("-inf")
+
+
+class HostLimiter:
+    """At most ``per_host`` requests at once to one host, optionally starting ``min_gap`` seconds
+    apart. Slots are created on demand and dropped once idle, so the registry stays small."""
+
+    def __init__(self, per_host: int = 2, *, min_gap: float = 0.0) -> None:
+        if per_host < 1:
+            raise ValueError("per_host must be at least 1")
+        self.per_host = per_host
+        self.min_gap = min_gap
+        self._slots: dict[str, _HostSlot] = {}
+
+    @staticmethod
+    def host_of(url_or_host: str) -> str:
+        if "://" in url_or_host:
+            return (urlsplit(url_or_host).hostname or "").lower()
+        return url_or_host.strip().lower()
+
+    def active(self, url_or_host: str) -> int:
+        """Requests currently holding a slot for this host."""
+        slot = self._slots.get(self.host_of(url_or_host))
+        return 0 if slot is None else slot.holding
+
+    def _idle(self, slot: _HostSlot, now: float) -> bool:
+        return slot.users == 0 and now - slot.last_start >= self.min_gap
+
+    @asynccontextmanager
+    async def limit(self, url_or_host: str) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        host = self.host_of(url_or_host)
+        slot = self._slots.get(host)
+        if slot is None:
+            now = loop.time()
+            for name in [name for name, other in self._slots.items() if self._idle(other, now)]:
+                del self._slots[name]
+            slot = self._slots[host] = _HostSlot(asyncio.Semaphore(self.per_host))
+        slot.users += 1
+        try:
+            async with slot.semaphore:
+                if self.min_gap > 0:
+                    now = loop.time()
+                    start = max(now, slot.last_start + self.min_gap)
+                    slot.last_start = start
+                    if start > now:
+                        await asyncio.sleep(start - now)
+                else:
+                    slot.last_start = loop.time()
+                slot.holding += 1
+                try:
+                    yield
+                finally:
+                    slot.holding -= 1
+        finally:
+            slot.users -= 1
+            if self._idle(slot, loop.time()) and self._slots.get(host) is slot:
+                del self._slots[host]
+
+    def __len__(self) -> int:
+        return len(self._slots)
