@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -102,3 +102,98 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=64)
     target: str = Field(max_length=500)
     at: datetime = Field(default_factory=utcnow)
+
+
+class GuildSettings(SQLModel, table=True):
+    __tablename__ = "guild_settings"
+
+    guild_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    potd_channel_id: int | None = Field(default=None, sa_type=BigInteger)
+    potd_time: str | None = Field(default=None, max_length=5)  # "HH:MM", local to potd_timezone
+    potd_timezone: str | None = Field(default=None, max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow)
+    updated_by: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class Delivery(SQLModel, table=True):
+    """One scheduled or announced post. (kind, key) is unique, so nothing is posted twice."""
+
+    __table_args__ = (UniqueConstraint("kind", "key", name="uq_delivery_kind_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=32)
+    key: str = Field(max_length=300)
+    guild_id: int | None = Field(default=None, sa_type=BigInteger)
+    channel_id: int = Field(sa_type=BigInteger)
+    status: str = Field(default="pending", max_length=16)  # pending | sent | failed | dropped
+    payload: str = Field(default="{}", sa_type=Text)
+    claimed_at: datetime = Field(default_factory=utcnow)
+    claimed_by: str | None = Field(default=None, max_length=64)
+    attempts: int = 1
+    sent_at: datetime | None = None
+    message_id: int | None = Field(default=None, sa_type=BigInteger)
+    error: str | None = Field(default=None, max_length=500)
+
+
+class PhotoShown(SQLModel, table=True):
+    """Photos already shown in a rotation scope ("channel:<id>", "potd:<guild>") this cycle."""
+
+    __tablename__ = "photo_shown"
+    __table_args__ = (UniqueConstraint("scope", "photo_id", name="uq_photo_shown"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=64, index=True)
+    photo_id: int = Field(sa_column=Column(ForeignKey("photo.id", ondelete="CASCADE"), nullable=False))
+    shown_at: datetime = Field(default_factory=utcnow)
+
+
+class Feed(SQLModel, table=True):
+    """A watched RSS/Atom feed, fetched once per round however many channels subscribe."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2000, unique=True)
+    final_url: str | None = Field(default=None, max_length=2000)
+    title: str | None = Field(default=None, max_length=500)
+    etag: str | None = Field(default=None, max_length=500)
+    last_modified: str | None = Field(default=None, max_length=100)
+    last_fetch_at: datetime | None = None
+    last_status: str | None = Field(default=None, max_length=32)  # ok | not_modified | error code
+    last_error: str | None = Field(default=None, max_length=1000)
+    item_count: int = 0
+    failures: int = 0
+    paused: bool = False
+    paused_reason: str | None = Field(default=None, max_length=1000)
+    next_poll_at: datetime = Field(default_factory=utcnow, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Subscription(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("feed_id", "channel_id", name="uq_subscription_feed_channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(
+        sa_column=Column(ForeignKey("feed.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    guild_id: int = Field(sa_column=Column(BigInteger, nullable=False, index=True))
+    channel_id: int = Field(sa_type=BigInteger)
+    role_id: int | None = Field(default=None, sa_type=BigInteger)
+    created_by: int | None = Field(default=None, sa_type=BigInteger)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class FeedEntry(SQLModel, table=True):
+    """An entry already seen in a feed: its dedup key survives restarts so it is never re-announced."""
+
+    __tablename__ = "feed_entry"
+    __table_args__ = (UniqueConstraint("feed_id", "key", name="uq_feed_entry_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    feed_id: int = Field(
+        sa_column=Column(ForeignKey("feed.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
+    key: str = Field(max_length=300)
+    fingerprint: str | None = Field(default=None, max_length=64)
+    title: str | None = Field(default=None, max_length=500)
+    link: str | None = Field(default=None, max_length=2000)
+    published: datetime | None = None
+    first_seen_at: datetime = Field(default_factory=utcnow)

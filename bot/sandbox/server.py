@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/v10"
 JSON_TYPE = "application/json"
 TOKEN_LIFETIME = 15 * 60
+NONCE_WINDOW = 5 * 60  # seconds during which Discord honours enforce_nonce
 BODY_JSON = web.RequestKey("sandbox_json", object)
 BODY_FILES = web.RequestKey("sandbox_files", list)
 
@@ -609,7 +610,16 @@ class Sandbox:
         problem = self._check_message(payload, files, creating=True, record=None)
         if problem is not None:
             return problem
+        nonce = payload.get("nonce")
+        if nonce is not None and payload.get("enforce_nonce"):
+            # Discord returns the earlier message instead of posting the same nonce twice.
+            horizon = datetime.now(UTC).timestamp() - NONCE_WINDOW
+            for earlier in reversed(self.messages.get(cid, [])):
+                if earlier.get("nonce") == str(nonce) and datetime.fromisoformat(earlier["timestamp"]).timestamp() > horizon:
+                    return json_response(earlier)
         message = self._build_message(payload, files, cid)
+        if nonce is not None:
+            message["nonce"] = str(nonce)
         await self._store_channel_message(message)
         return json_response(message)
 

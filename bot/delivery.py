@@ -1,0 +1,158 @@
+"""Every scheduled or announced post goes through here: claimed once per (kind, key), paced under
+Discord's global rate limit, and resumable after a crash (a stale claim is taken over with its payload).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from bot.models import Delivery
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=2)
+OWNER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: int
+    kind: str
+    key: str
+    channel_id: int
+    guild_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+
+    @property
+    def nonce(self) -> str:
+        """Discord drops a second message with the same nonce (enforce_nonce) for a few minutes."""
+        return f"cupola-{self.id}-{self.attempts}"[:25] if self.attempts > 1 else f"cupola-{self.id}"
+
+
+def _as_claim(row: Delivery) -> Claim:
+    assert row.id is not None
+    return Claim(
+        row.id, row.kind, row.key, row.channel_id, row.guild_id, json.loads(row.payload), row.attempts
+    )
+
+
+def claim(
+    kind: str,
+    key: str,
+    *,
+    channel_id: int,
+    guild_id: int | None,
+    now: datetime,
+    payload: dict[str, Any] | None = None,
+    owner: str = OWNER,
+    session: Session,
+) -> Claim | None:
+    """Take the right to post (kind, key); None when it was posted already or someone else holds it."""
+    existing = session.exec(select(Delivery).where(Delivery.kind == kind, Delivery.key == key)).first()
+    if existing is None:
+        row = Delivery(
+            kind=kind,
+            key=key,
+            channel_id=channel_id,
+            guild_id=guild_id,
+            payload=json.dumps(payload or {}),
+            claimed_at=now,
+            claimed_by=owner,
+        )
+        try:
+            with session.begin_nested():
+                session.add(row)
+        except IntegrityError:
+            return None  # another process claimed it a moment ago
+        session.commit()
+        return _as_claim(row)
+    if existing.status in ("sent", "dropped"):
+        return None
+    if existing.status == "pending" and _aware(existing.claimed_at) > now - LEASE:
+        return None  # someone is posting it right now
+    # A stale claim (the poster crashed) or a failed attempt: take it over, keeping its payload.
+    result = session.execute(
+        update(Delivery)
+        .where(Delivery.id == existing.id, Delivery.attempts == existing.attempts)
+        .values(status="pending", claimed_at=now, claimed_by=owner, attempts=existing.attempts + 1)
+    )
+    session.commit()
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    session.refresh(existing)
+    return _as_claim(existing)
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def update_payload(delivery_id: int, payload: dict[str, Any], *, session: Session) -> None:
+    session.execute(update(Delivery).where(Delivery.id == delivery_id).values(payload=json.dumps(payload)))
+
+
+def mark_sent(delivery_id: int, message_id: int | None, *, now: datetime, session: Session) -> None:
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id)
+        .values(status="sent", sent_at=now, message_id=message_id, error=None)
+    )
+
+
+def mark_failed(delivery_id: int, error: str, *, permanent: bool = False, session: Session) -> None:
+    """A failed post is retried on a later round, unless ``permanent`` (the channel is gone)."""
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id)
+        .values(status="dropped" if permanent else "failed", error=error[:500])
+    )
+
+
+def was_delivered(kind: str, key: str, *, session: Session) -> bool:
+    row = session.exec(select(Delivery.status).where(Delivery.kind == kind, Delivery.key == key)).first()
+    return row == "sent"
+
+
+class Pacer:
+    """A token bucket shared by every fan-out in this process, kept under Discord's 50 requests/s."""
+
+    def __init__(
+        self,
+        rate: float = 45.0,
+        burst: int = 5,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = float(burst)
+        self._last = clock()
+        self._lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        async with self._lock:
+            while True:
+                now = self._clock()
+                self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
+                self._last = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                await self._sleep((1 - self._tokens) / self.rate)

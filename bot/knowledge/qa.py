@@ -1,0 +1,1160 @@
+"""Answer ISS and crew questions from ingested articles, in English and Chinese, without guessing.
+
+The index lives in memory and is rebuilt from stored parses at start-up.  Every lookup goes through
+inverted lists keyed by (scope, term), where scope is None for shipped articles and a guild id for
+a server's own, so a question never scans all passages and never sees another server's content.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import heapq
+import itertools
+import logging
+import math
+import re
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.knowledge import phrasing
+from bot.knowledge.analysis import QuestionAnalysis, Unit, analyse_question, index_terms
+from bot.knowledge.extract import NAME_RE, clean_name
+from bot.knowledge.ingest import CrewRef, FactRef, ParsedArticle
+from bot.knowledge.lexicon import AGENCIES, ZH_NUMERAL_CHARS, detect_language, normalize_text
+
+log = logging.getLogger(__name__)
+
+MAX_ANSWER_CHARS = 1500
+MAX_QUOTE_CHARS = 1000
+# Share of the question's weight a sentence must cover before it is quoted as an answer.
+COVERAGE_THRESHOLD = 0.75
+_CANDIDATE_CAP = 2000
+_RANKED = 20
+_MAX_UNITS = 10
+_MAX_SUBSETS = 48
+_EMPTY: frozenset[int] = frozenset()
+_ID_MASK = (1 << 72) - 1
+_ID_INDEX = (1 << 24) - 1
+
+Scope = int | None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What /iss ask shows: the answer first, then the sentence it rests on and where it came from."""
+
+    found: bool
+    language: str
+    text: str
+    quote: str | None = None
+    article_id: int | None = None
+    article_title: str | None = None
+    article_date: dt.date | None = None
+    sources: list[str] = field(default_factory=list)
+    kind: str = "none"
+
+
+@dataclass(frozen=True)
+class KeyFact:
+    """One line of the /iss facts card, in both languages, with its source."""
+
+    key: str
+    label: str
+    label_zh: str
+    value: str
+    value_zh: str
+    text: str
+    text_zh: str
+    fact: FactRef
+    quote: str
+    article_id: int
+    article_title: str
+    article_date: dt.date | None
+
+
+@dataclass(frozen=True)
+class CrewEntry:
+    """A crew member as listed by one article (the newest article wins for a repeated name)."""
+
+    name: str
+    agency: str | None
+    role: str | None
+    article_id: int
+    article_title: str
+    article_date: dt.date | None
+
+    @property
+    def ref(self) -> CrewRef:
+        return CrewRef(self.name, self.agency, self.role)
+
+
+@dataclass
+class _Article:
+    article_id: int
+    scope: Scope
+    parsed: ParsedArticle
+    pids: list[int]
+    station: str | None
+    order: tuple[int, int]
+
+    @property
+    def title(self) -> str:
+        return self.parsed.title
+
+
+@dataclass
+class _Passage:
+    article: _Article
+    index: int
+    text: str
+    language: str
+
+
+@dataclass(order=True)
+class _FactEntry:
+    order: tuple[int, int]
+    pid: int = field(compare=False)
+    fact: FactRef = field(compare=False)
+    article: _Article = field(compare=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Intents: which structured answer a question asks for, and which of its words that explains.
+# ---------------------------------------------------------------------------------------------
+_TEMPERATURE_WORDS = {"temperature", "cold", "hot", "q_how_cold", "q_how_hot"}
+_CREW_WORDS = {"crew", "astronaut", "member"}
+_CONSUMES: dict[str, set[str]] = {
+    "orbits_per_day": {"orbit", "day", "earth", "fly", "period", "year"},
+    "orbit_period": {"orbit", "minute", "period", "earth", "hour", "fly", "lap", "once", "speed"},
+    "altitude": {"altitude", "distance", "earth", "orbit", "fly", "high", "above", "space"},
+    "speed": {"speed", "orbit", "fly", "earth", "hour", "distance"},
+    "mass": {"mass"},
+    "temperature": {
+        "temperature",
+        "cold",
+        "hot",
+        "low",
+        "high",
+        "night",
+        "sun",
+        "side",
+        "space",
+        "earth",
+        "exterior",
+        "orbit",
+    },
+    "continuous_presence_years": {
+        "continuous",
+        "presence",
+        "year",
+        "people",
+        "crew",
+        "astronaut",
+        "human",
+        "day",
+        "month",
+        "since",
+        "current",
+        "start",
+    },
+    "visitors": {"visit", "people", "astronaut", "human", "year", "arrive", "space", "fly"},
+    "countries": {"country", "people", "visit", "astronaut", "human", "arrive", "crew", "fly"},
+    "first_crew_year": {
+        "first",
+        "crew",
+        "astronaut",
+        "people",
+        "year",
+        "arrive",
+        "presence",
+        "visit",
+        "member",
+        "launch",
+    },
+    "first_crew_size": {"first", "crew", "astronaut", "people", "member", "arrive"},
+    "crew_size": {"crew", "astronaut", "people", "member", "current", "agency", "presence"},
+    "crew_list": {
+        "crew",
+        "astronaut",
+        "people",
+        "member",
+        "current",
+        "agency",
+        "presence",
+        "name",
+        "commander",
+        "engineer",
+        "role",
+    },
+    "crew_member": {
+        "agency",
+        "crew",
+        "astronaut",
+        "member",
+        "current",
+        "role",
+        "people",
+        "commander",
+        "engineer",
+        "usa",
+        "russia",
+        "europe",
+        "japan",
+        "canada",
+        "china",
+        "country",
+    },
+    "photographer": {
+        "photo",
+        "take_photo",
+        "photographer",
+        "camera",
+        "flyaround",
+        "new",
+        "people",
+        "astronaut",
+        "crew",
+    },
+    "credit": {"credit", "photo", "new", "flyaround", "release"},
+}
+
+
+def _intent(qa: QuestionAnalysis) -> str | None:
+    """The structured answer a question asks for, from its concepts; None means 'quote a sentence'."""
+    c = qa.concepts
+    asks_count = "q_count" in c
+    if "credit" in c:
+        return "credit"
+    if c & _TEMPERATURE_WORDS:
+        return "temperature"
+    not_who = c & {"q_when", "q_where", "q_count", "q_time"}
+    if "photographer" in c or ("photo" in c and ("q_who" in c or "take_photo" in c or "camera" in c)):
+        if not c & {"release", "website", "credit"} and not not_who:
+            return "photographer"
+    if c & {"camera", "take_photo"} and "q_who" in c and not not_who:
+        return "photographer"
+    if "orbit" in c and "day" in c and (asks_count or "q_time" in c):
+        return "orbits_per_day"
+    if "altitude" in c or "q_height" in c or ("q_distance" in c and c & {"earth", "orbit", "altitude"}):
+        return "altitude"
+    if "speed" in c and not ("q_time" in c and "orbit" in c):
+        return "speed"
+    if "orbit" in c and c & {"q_time", "minute", "period", "hour"}:
+        return "orbit_period"
+    if "mass" in c:
+        return "mass"
+    if "first" in c and c & (_CREW_WORDS | {"people"}):
+        return "first_crew_size" if asks_count and "q_when" not in c else "first_crew_year"
+    if "continuous" in c or ("presence" in c and c & {"q_time", "year", "q_when"} and not asks_count):
+        return "continuous_presence_years"
+    if "country" in c and (asks_count or "q_which" in c):
+        return "countries"
+    if "visit" in c and (asks_count or "people" in c) and not c & {"current"}:
+        return "visitors"
+    if c & (_CREW_WORDS | {"people"}) and asks_count:
+        return "crew_size"
+    if c & _CREW_WORDS and (c & {"q_who", "q_which", "current", "member", "agency"} or qa.agencies):
+        return "crew_list"
+    if c & {"commander", "engineer"} and c & {"q_who", "q_which"}:
+        return "crew_list"
+    if "q_who" in c and c & {"presence", "current"} and "station" in c:
+        return "crew_list"
+    if c & _CREW_WORDS and all(u.concept in _CREW_WORDS for u in qa.content_units()):
+        return "crew_list"  # 'Tell me about the crew.'
+    return None
+
+
+def _answer_type(qa: QuestionAnalysis) -> str | None:
+    """What a quoted sentence must contain to answer at all: 'how many' needs a number, 'who' a name."""
+    c = qa.concepts
+    if c & {"q_count", "q_height", "q_distance"}:
+        return "number"
+    if "q_time" in c:
+        return "duration"
+    if "q_when" in c:
+        return "date"
+    if "q_who" in c:
+        return "person"
+    return None
+
+
+_YEAR_RE = re.compile(r"(?<!\d)(?:1[89]|20|21)\d{2}(?!\d)")
+_DATE_WORD_RE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|"
+    r"\bago\b|\byesterday\b|\blast (?:week|month|year)\b|\d\s*[年月日号]|[上下本]周|星期.|周[一二三四五六日]|[年月]初|[年月]底",
+    re.I,
+)
+_NUMBER_RE = re.compile(
+    rf"(?<![A-Za-z]-)(?<![A-Za-z0-9])\d+(?:[.,]\d+)?(?![0-9])|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    rf"twenty|thirty|forty|fifty|hundred|dozen)\b|[{ZH_NUMERAL_CHARS}]+\s*(?:个|名|位|年|月|天|分钟|小时|次|人)",
+    re.I,
+)
+_DURATION_RE = re.compile(
+    r"(?:\d+|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty)\b)[\s-]*"
+    r"(?:minutes?|hours?|days?|weeks?|months?|years?|decades?)\b|"
+    rf"[\d{ZH_NUMERAL_CHARS}]+\s*多?\s*(?:分钟|小时|天|周|个月|年)",
+    re.I,
+)
+_PERSON_RE = re.compile(rf"(?<![A-Za-z]){NAME_RE}")
+_AGENCY_WORD_RE = re.compile("|".join(re.escape(a) for v in AGENCIES.values() for a in (*v[0], *v[1])), re.I)
+
+
+def _has_type(text: str, wanted: str | None) -> bool:
+    if wanted is None:
+        return True
+    if wanted == "number":
+        return bool(_NUMBER_RE.search(text))
+    if wanted == "duration":
+        return bool(_DURATION_RE.search(text))
+    if wanted == "date":
+        return bool(_YEAR_RE.search(text) or _DATE_WORD_RE.search(text))
+    if wanted == "person":
+        if _AGENCY_WORD_RE.search(text) or re.search(r"[\u4e00-\u9fff]·[\u4e00-\u9fff]", text):
+            return True
+        return any(clean_name(m.group(0)) for m in _PERSON_RE.finditer(text))
+    return True
+
+
+def _not_found(qa: QuestionAnalysis, question: str) -> Answer:
+    question = " ".join(question.split())
+    if len(question) > 200:
+        question = question[:199] + "…"
+    if qa.language == "zh":
+        return Answer(False, "zh", f"我的文章里没有提到：{question}")
+    return Answer(False, "en", f"Not in my articles: {question}")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _order(parsed: ParsedArticle, article_id: int) -> tuple[int, int]:
+    return (parsed.published.toordinal() if parsed.published else 0, article_id)
+
+
+class KnowledgeIndex:
+    """In-memory question index over global and per-guild articles; safe to call from threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._articles: dict[int, _Article] = {}
+        self._passages: dict[int, _Passage] = {}
+        self._postings: dict[tuple[Scope, str], set[int]] = {}
+        self._passage_count: dict[Scope, int] = {}
+        self._facts: dict[tuple[Scope, str, str], list[_FactEntry]] = {}
+        self._facts_by_pid: dict[int, list[_FactEntry]] = {}
+        self._crew_articles: dict[Scope, list[tuple[tuple[int, int], int]]] = {}
+        self._photo_articles: dict[Scope, list[tuple[tuple[int, int], int]]] = {}
+        self._names: dict[Scope, dict[str, list[tuple[tuple[int, int], int, CrewRef]]]] = {}
+        self._name_keys: dict[Scope, list[str]] = {}
+        self._name_tokens: dict[tuple[Scope, str], set[str]] = {}
+        self._name_parts: dict[Scope, list[tuple[str, str]]] = {}
+        self._rank_en: dict[int, int] = {}
+        self._rank_zh: dict[int, int] = {}
+        self._next_pid = 0
+
+    # -----------------------------------------------------------------------------------------
+    # Building
+    # -----------------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._articles)
+
+    def __contains__(self, article_id: object) -> bool:
+        return article_id in self._articles
+
+    def add_article(
+        self, article_id: int, parsed: ParsedArticle | Mapping[str, Any], *, guild_id: int | None
+    ) -> None:
+        """Index an article; an existing article with the same id is replaced (edits re-use the id)."""
+        if not isinstance(parsed, ParsedArticle):
+            parsed = ParsedArticle.from_dict(parsed)
+        terms_per_passage = [index_terms(p.text) for p in parsed.passages]
+        title_terms = index_terms(parsed.title)
+        station = self._station_of(title_terms, terms_per_passage)
+        with self._lock:
+            if article_id in self._articles:
+                self.remove_article(article_id)
+            scope: Scope = guild_id
+            rec = _Article(article_id, scope, parsed, [], station, _order(parsed, article_id))
+            for passage, terms in zip(parsed.passages, terms_per_passage, strict=True):
+                pid = self._next_pid
+                self._next_pid += 1
+                rec.pids.append(pid)
+                language = detect_language(passage.text)
+                self._passages[pid] = _Passage(rec, passage.index, passage.text, language)
+                # Equal coverage goes to the question's language, the newest article, then the lead sentence.
+                static = (
+                    (rec.order[0] << 96) | ((rec.order[1] & _ID_MASK) << 24) | (_ID_INDEX - passage.index)
+                )
+                self._rank_en[pid] = (int(language == "en") << 128) | static
+                self._rank_zh[pid] = (int(language == "zh") << 128) | static
+                for term in terms:
+                    self._postings.setdefault((scope, term), set()).add(pid)
+            self._passage_count[scope] = self._passage_count.get(scope, 0) + len(rec.pids)
+            by_index = dict(zip((p.index for p in parsed.passages), rec.pids, strict=True))
+            for fact in parsed.facts:
+                pid = by_index.get(fact.passage_index)
+                if pid is None or fact.key == "number":
+                    continue
+                entry = _FactEntry(rec.order, pid, fact, rec)
+                lang = self._passages[pid].language
+                bisect.insort(self._facts.setdefault((scope, fact.key, lang), []), entry)
+                self._facts_by_pid.setdefault(pid, []).append(entry)
+            if parsed.crew:
+                bisect.insort(self._crew_articles.setdefault(scope, []), (rec.order, article_id))
+                names = self._names.setdefault(scope, {})
+                for member in parsed.crew:
+                    key = _name_key(member.name)
+                    if key not in names:
+                        bisect.insort(self._name_keys.setdefault(scope, []), key)
+                        for token in key.split():
+                            self._name_tokens.setdefault((scope, token), set()).add(key)
+                            bisect.insort(self._name_parts.setdefault(scope, []), (token, key))
+                    bisect.insort(
+                        names.setdefault(key, []), (rec.order, article_id, member), key=lambda x: x[:2]
+                    )
+            if parsed.photographer or any(img.credit for img in parsed.images):
+                bisect.insort(self._photo_articles.setdefault(scope, []), (rec.order, article_id))
+            self._articles[article_id] = rec
+        log.debug("indexed article %s (%s passages, guild %s)", article_id, len(rec.pids), guild_id)
+
+    def remove_article(self, article_id: int) -> bool:
+        """Forget an article; returns False when it was not indexed."""
+        with self._lock:
+            rec = self._articles.pop(article_id, None)
+            if rec is None:
+                return False
+            scope = rec.scope
+            # Terms are recomputed rather than kept: removal is rare, memory for 10k articles is not.
+            all_terms = [index_terms(p.text) for p in rec.parsed.passages]
+            for pid, terms in zip(rec.pids, all_terms, strict=True):
+                for term in terms:
+                    posting = self._postings.get((scope, term))
+                    if posting is not None:
+                        posting.discard(pid)
+                        if not posting:
+                            del self._postings[(scope, term)]
+                for entry in self._facts_by_pid.pop(pid, ()):
+                    lang = self._passages[pid].language
+                    entries = self._facts.get((scope, entry.fact.key, lang), [])
+                    pos = bisect.bisect_left(entries, entry)
+                    while pos < len(entries) and entries[pos].order == entry.order:
+                        if entries[pos] is entry:
+                            del entries[pos]
+                            break
+                        pos += 1
+                self._passages.pop(pid, None)
+                self._rank_en.pop(pid, None)
+                self._rank_zh.pop(pid, None)
+            self._passage_count[scope] = self._passage_count.get(scope, 0) - len(rec.pids)
+            for table in (self._crew_articles, self._photo_articles):
+                entries = table.get(scope)
+                if entries and (rec.order, article_id) in entries:
+                    entries.remove((rec.order, article_id))
+            names = self._names.get(scope, {})
+            for member in rec.parsed.crew:
+                key = _name_key(member.name)
+                listed = names.get(key)
+                if not listed:
+                    continue
+                listed[:] = [x for x in listed if x[1] != article_id]
+                if not listed:
+                    del names[key]
+                    keys = self._name_keys.get(scope, [])
+                    pos = bisect.bisect_left(keys, key)
+                    if pos < len(keys) and keys[pos] == key:
+                        del keys[pos]
+                    parts = self._name_parts.get(scope, [])
+                    for token in key.split():
+                        holders = self._name_tokens.get((scope, token))
+                        if holders is not None:
+                            holders.discard(key)
+                            if not holders:
+                                del self._name_tokens[(scope, token)]
+                        pos = bisect.bisect_left(parts, (token, key))
+                        if pos < len(parts) and parts[pos] == (token, key):
+                            del parts[pos]
+            return True
+
+    @staticmethod
+    def _station_of(title_terms: set[str], passages: list[set[str]]) -> str | None:
+        counts: dict[str, int] = {}
+        for terms in [title_terms, title_terms, *passages]:
+            for term in terms:
+                if term.startswith("@station:"):
+                    counts[term[9:]] = counts.get(term[9:], 0) + 1
+        return max(counts, key=lambda s: counts[s]) if counts else None
+
+    # -----------------------------------------------------------------------------------------
+    # Cards and autocomplete
+    # -----------------------------------------------------------------------------------------
+    def key_facts(self, guild_id: int | None, *, station: str = "iss") -> list[KeyFact]:
+        """The station's headline numbers, newest source first, for the /iss facts card."""
+        out: list[KeyFact] = []
+        with self._lock:
+            for key in phrasing.LABELS:
+                entry = next(self._iter_facts(key, _scopes(guild_id), None, {station}), None)
+                if entry is None:
+                    continue
+                companion = self._companion(entry)
+                label, label_zh = phrasing.LABELS[key]
+                passage = self._passages[entry.pid]
+                out.append(
+                    KeyFact(
+                        key=key,
+                        label=label,
+                        label_zh=label_zh,
+                        value=phrasing.value_text(entry.fact),
+                        value_zh=phrasing.value_text(entry.fact, zh=True),
+                        text=phrasing.fact_sentence(
+                            entry.fact, entry.article.station, zh=False, companion=companion
+                        ),
+                        text_zh=phrasing.fact_sentence(
+                            entry.fact, entry.article.station, zh=True, companion=companion
+                        ),
+                        fact=entry.fact,
+                        quote=_clip(passage.text, MAX_QUOTE_CHARS),
+                        article_id=entry.article.article_id,
+                        article_title=entry.article.title,
+                        article_date=entry.article.parsed.published,
+                    )
+                )
+        return out
+
+    def crew(self, guild_id: int | None, *, station: str | None = "iss") -> list[CrewEntry]:
+        """The crew roster from the newest article that lists one (global or this guild's).
+
+        Articles about another station (e.g. Tiangong) are skipped unless ``station`` names it;
+        ``station=None`` takes the newest roster of any station.
+        """
+        with self._lock:
+            stations = {station} if station else None
+            rec = self._latest(self._crew_articles, _scopes(guild_id), stations, None)
+            if rec is None:
+                return []
+            return [self._crew_entry(rec, m) for m in rec.parsed.crew]
+
+    def find_crew(self, name_prefix: str, guild_id: int | None, limit: int = 25) -> list[CrewEntry]:
+        """Autocomplete: names whose full name or any name part starts with the typed text."""
+        prefix = _name_key(name_prefix)
+        out: dict[str, CrewEntry] = {}
+        with self._lock:
+            for scope in _scopes(guild_id):
+                keys = self._name_keys.get(scope, [])
+                pos = bisect.bisect_left(keys, prefix)
+                while pos < len(keys) and keys[pos].startswith(prefix) and len(out) < limit:
+                    out.setdefault(keys[pos], self._newest_member(keys[pos], guild_id))
+                    pos += 1
+            if len(out) < limit and prefix:
+                first, _, rest = prefix.partition(" ")
+                for scope in _scopes(guild_id):
+                    for key in self._token_prefix(scope, first):
+                        if len(out) >= limit:
+                            break
+                        if key not in out and (not rest or rest in key):
+                            out[key] = self._newest_member(key, guild_id)
+        return sorted(out.values(), key=lambda e: e.name.casefold())[:limit]
+
+    def crew_member(self, name: str, guild_id: int | None) -> CrewEntry | None:
+        """Exact (case-insensitive) name, else a unique surname or prefix match."""
+        key = _name_key(name)
+        with self._lock:
+            if any(key in self._names.get(s, {}) for s in _scopes(guild_id)):
+                return self._newest_member(key, guild_id)
+        matches = self.find_crew(name, guild_id, limit=2)
+        return matches[0] if len(matches) == 1 else None
+
+    def _token_prefix(self, scope: Scope, token: str) -> Iterator[str]:
+        """Names with any part starting with ``token`` ('cha' → 'raja chari'), via a sorted part list."""
+        parts = self._name_parts.get(scope, [])
+        pos = bisect.bisect_left(parts, (token, ""))
+        while pos < len(parts) and parts[pos][0].startswith(token):
+            yield parts[pos][1]
+            pos += 1
+
+    def _newest_member(self, key: str, guild_id: int | None) -> CrewEntry:
+        best: tuple[tuple[int, int], int, CrewRef] | None = None
+        for scope in _scopes(guild_id):
+            listed = self._names.get(scope, {}).get(key)
+            if listed and (best is None or listed[-1][:2] > best[:2]):
+                best = listed[-1]
+        assert best is not None
+        return self._crew_entry(self._articles[best[1]], best[2])
+
+    @staticmethod
+    def _crew_entry(rec: _Article, member: CrewRef) -> CrewEntry:
+        return CrewEntry(
+            member.name, member.agency, member.role, rec.article_id, rec.title, rec.parsed.published
+        )
+
+    # -----------------------------------------------------------------------------------------
+    # Answering
+    # -----------------------------------------------------------------------------------------
+    def answer(self, question: str, *, guild_id: int | None) -> Answer:
+        """Answer from global + this guild's articles; found=False rather than a guess."""
+        qa = analyse_question(question or "")
+        if not qa.text:
+            return _not_found(qa, question or "")
+        scopes = _scopes(guild_id)
+        stations = qa.stations or {"iss"}
+        with self._lock:
+            try:
+                result = self._answer(qa, scopes, stations)
+            except Exception:  # an index bug must not take the command down with it
+                log.exception("answering %r failed", question)
+                result = None
+        return result or _not_found(qa, question)
+
+    def _answer(self, qa: QuestionAnalysis, scopes: tuple[Scope, ...], stations: set[str]) -> Answer | None:
+        member = self._mentioned_member(qa, scopes)
+        intent = _intent(qa)
+        if member is not None and self._only_explained(qa, "crew_member", member):
+            return self._answer_member(qa, member)
+        if intent is not None:
+            answer = self._answer_intent(qa, intent, scopes, stations)
+            if answer is not None:
+                return answer
+        wanted = _answer_type(qa)
+        if intent is not None and intent not in ("crew_list", "photographer", "credit") and wanted is None:
+            wanted = "number"
+        return self._answer_passage(qa, scopes, stations, wanted)
+
+    # --- structured answers -------------------------------------------------------------------
+    def _answer_intent(
+        self, qa: QuestionAnalysis, intent: str, scopes: tuple[Scope, ...], stations: set[str]
+    ) -> Answer | None:
+        zh = qa.language == "zh"
+        if intent == "temperature":
+            return self._answer_temperature(qa, scopes, stations)
+        if intent in ("crew_list", "crew_size"):
+            answer = self._answer_crew(qa, intent, scopes, stations)
+            if (
+                answer is not None
+                or intent == "crew_list"
+                or qa.agencies
+                or qa.concepts & {"commander", "engineer"}
+            ):
+                return answer
+        if intent in ("photographer", "credit"):
+            return self._answer_photo(qa, intent, scopes, stations)
+        leftover = self._leftover(qa, intent)
+        key = intent
+        if intent == "continuous_presence_years" and "q_when" in qa.concepts:
+            key = "continuous_presence_since"
+        entry = self._best_fact(key, qa, scopes, stations, leftover)
+        if entry is None and key == "continuous_presence_since":
+            entry = self._best_fact("continuous_presence_years", qa, scopes, stations, leftover)
+        if entry is None:
+            return None
+        text = phrasing.fact_sentence(
+            entry.fact, entry.article.station, zh=zh, companion=self._companion(entry)
+        )
+        return self._fact_answer(qa, entry, text, f"fact:{entry.fact.key}", scopes)
+
+    def _answer_temperature(
+        self, qa: QuestionAnalysis, scopes: tuple[Scope, ...], stations: set[str]
+    ) -> Answer | None:
+        c = qa.concepts
+        zh = qa.language == "zh"
+        wants_low = bool(c & {"cold", "low", "night", "q_how_cold"})
+        wants_high = bool(c & {"hot", "high", "sun", "q_how_hot"})
+        leftover = self._leftover(qa, "temperature")
+        if "interior" in c:
+            keys = ["temperature_interior"]
+            leftover = [u for u in leftover if u.concept != "interior"]
+        elif wants_low and not wants_high:
+            keys = ["temperature_min"]
+        elif wants_high and not wants_low:
+            keys = ["temperature_max"]
+        else:
+            keys = ["temperature_min", "temperature_max"]
+        entries = [self._best_fact(k, qa, scopes, stations, leftover) for k in keys]
+        found = [e for e in entries if e is not None]
+        if not found:
+            return None
+        if len(keys) == 2:
+            low, high = entries
+            if low is not None and high is not None and low.article is not high.article:
+                # Never splice two articles into one range: take the other end from the same article.
+                high = next(
+                    (e for e in self._facts_by_pid_of(low.article) if e.fact.key == "temperature_max"), None
+                )
+            text = phrasing.temperature_range_sentence(
+                low.fact if low else None, high.fact if high else None, zh=zh
+            )
+            main = low or high
+            assert main is not None
+            return self._fact_answer(qa, main, text, "fact:temperature", scopes)
+        entry = found[0]
+        text = phrasing.fact_sentence(entry.fact, entry.article.station, zh=zh)
+        return self._fact_answer(qa, entry, text, f"fact:{entry.fact.key}", scopes)
+
+    def _facts_by_pid_of(self, rec: _Article) -> Iterator[_FactEntry]:
+        for pid in rec.pids:
+            yield from self._facts_by_pid.get(pid, ())
+
+    def _fact_answer(
+        self, qa: QuestionAnalysis, entry: _FactEntry, text: str, kind: str, scopes: tuple[Scope, ...]
+    ) -> Answer:
+        sources = [entry.article.title]
+        stations = {entry.article.station} if entry.article.station else None
+        for other in self._iter_facts(entry.fact.key, scopes, None, stations):
+            if len(sources) >= 3:
+                break
+            if other.article.title not in sources:
+                sources.append(other.article.title)
+        passage = self._passages[entry.pid]
+        return Answer(
+            found=True,
+            language=qa.language,
+            text=_clip(text, MAX_ANSWER_CHARS),
+            quote=_clip(passage.text, MAX_QUOTE_CHARS),
+            article_id=entry.article.article_id,
+            article_title=entry.article.title,
+            article_date=entry.article.parsed.published,
+            sources=sources,
+            kind=kind,
+        )
+
+    def _companion(self, entry: _FactEntry) -> FactRef | None:
+        """A second fact worth saying in the same breath (countries with visitors, size with year)."""
+        wanted = {"visitors": "countries", "first_crew_year": "first_crew_size"}.get(entry.fact.key)
+        if wanted is None:
+            return None
+        for fact in entry.article.parsed.facts:
+            if fact.key == wanted and fact.passage_index == entry.fact.passage_index:
+                return fact
+        return None
+
+    def _iter_facts(
+        self, key: str, scopes: tuple[Scope, ...], language: str | None, stations: set[str] | None
+    ) -> Iterator[_FactEntry]:
+        """Facts for a key, question language first, then newest first."""
+        langs = [language, *(x for x in ("en", "zh") if x != language)] if language else ["en", "zh"]
+        groups = [[self._facts.get((s, key, lang), []) for s in scopes] for lang in langs]
+        if not language:
+            groups = [[lst for grp in groups for lst in grp]]
+        for lists in groups:
+            positions = [len(lst) - 1 for lst in lists]
+            while True:
+                best_i = -1
+                for i, lst in enumerate(lists):
+                    if positions[i] >= 0 and (
+                        best_i < 0 or lst[positions[i]] > lists[best_i][positions[best_i]]
+                    ):
+                        best_i = i
+                if best_i < 0:
+                    break
+                entry = lists[best_i][positions[best_i]]
+                positions[best_i] -= 1
+                if stations is None or entry.article.station in stations or entry.article.station is None:
+                    yield entry
+
+    def _best_fact(
+        self,
+        key: str,
+        qa: QuestionAnalysis,
+        scopes: tuple[Scope, ...],
+        stations: set[str],
+        leftover: list[Unit],
+    ) -> _FactEntry | None:
+        if not leftover:
+            return next(self._iter_facts(key, scopes, qa.language, stations), None)
+        # Every word the intent does not explain must be in the fact's own sentence.
+        pids = self._intersect_units(leftover, scopes)
+        best: tuple[tuple[int, tuple[int, int]], _FactEntry] | None = None
+        for pid in pids:
+            for entry in self._facts_by_pid.get(pid, ()):
+                if entry.fact.key != key:
+                    continue
+                station = entry.article.station
+                if station is not None and station not in stations:
+                    continue
+                rank = (int(self._passages[pid].language == qa.language), entry.order)
+                if best is None or rank > best[0]:
+                    best = (rank, entry)
+        return best[1] if best else None
+
+    def _leftover(self, qa: QuestionAnalysis, intent: str) -> list[Unit]:
+        consumed = _CONSUMES.get(intent, set())
+        out = []
+        for unit in qa.content_units():
+            if unit.concept and (unit.concept in consumed or unit.concept.split(":")[0] in consumed):
+                continue
+            out.append(unit)
+        return out
+
+    def _only_explained(self, qa: QuestionAnalysis, intent: str, member: CrewEntry) -> bool:
+        name_tokens = set(_name_key(member.name).split())
+        for unit in self._leftover(qa, intent):
+            if unit.concept is None and unit.label.lower() in name_tokens:
+                continue
+            return False
+        return (
+            bool(qa.concepts & {"q_who", "q_which", "agency", "role", "commander", "engineer"})
+            or not qa.units
+        )
+
+    def _answer_crew(
+        self, qa: QuestionAnalysis, intent: str, scopes: tuple[Scope, ...], stations: set[str]
+    ) -> Answer | None:
+        zh = qa.language == "zh"
+        if self._leftover_outside_roster(qa, intent):
+            return None
+        agency = next(iter(sorted(qa.agencies)), None)
+        rec = self._latest(self._crew_articles, scopes, stations, None)
+        if intent == "crew_size" and not agency:
+            entry = next(self._iter_facts("crew_size", scopes, qa.language, stations), None)
+            if entry is not None and (rec is None or entry.order >= rec.order):
+                text = phrasing.fact_sentence(entry.fact, entry.article.station, zh=zh)
+                return self._fact_answer(qa, entry, text, "fact:crew_size", scopes)
+        if rec is None:
+            return None
+        members = list(rec.parsed.crew)
+        role = next((r for r in ("commander", "engineer") if r in qa.concepts), None)
+        if role:
+            members = [m for m in members if m.role and role in m.role]
+        if agency:
+            members = [m for m in members if m.agency == agency]
+        if not members:
+            return None
+        text = phrasing.crew_list_sentence(
+            members, zh=zh, agency=agency, count=intent == "crew_size", role=role
+        )
+        if intent == "crew_size" and not agency:
+            text = (
+                f"文章列出了{len(members)}名乘员。"
+                if zh
+                else f"The article lists {len(members)} crew members. "
+            ) + (phrasing.crew_list_sentence(members, zh=zh))
+        quote = self._sentence_with(rec, members[0].name)
+        return Answer(
+            found=True,
+            language=qa.language,
+            text=_clip(text, MAX_ANSWER_CHARS),
+            quote=quote,
+            article_id=rec.article_id,
+            article_title=rec.title,
+            article_date=rec.parsed.published,
+            sources=[rec.title],
+            kind="crew",
+        )
+
+    def _leftover_outside_roster(self, qa: QuestionAnalysis, intent: str) -> bool:
+        """A crew question that also asks about something else ('crew of the Moon base') is not ours."""
+        return any(
+            u.concept is None or not u.concept.startswith("agency") for u in self._leftover(qa, intent)
+        )
+
+    def _answer_member(self, qa: QuestionAnalysis, member: CrewEntry) -> Answer:
+        rec = self._articles[member.article_id]
+        text = phrasing.crew_member_sentence(member.ref, zh=qa.language == "zh")
+        return Answer(
+            found=True,
+            language=qa.language,
+            text=text,
+            quote=self._sentence_with(rec, member.name),
+            article_id=rec.article_id,
+            article_title=rec.title,
+            article_date=rec.parsed.published,
+            sources=[rec.title],
+            kind="crew_member",
+        )
+
+    def _answer_photo(
+        self, qa: QuestionAnalysis, intent: str, scopes: tuple[Scope, ...], stations: set[str]
+    ) -> Answer | None:
+        zh = qa.language == "zh"
+        leftover = self._leftover(qa, intent)
+        need_credit = intent == "credit"
+
+        def usable(rec: _Article) -> bool:
+            # Extra words ('of the Moon', 'during the flyaround') must be in the sentence we rely on.
+            if need_credit:
+                indexes = {img.passage_index for img in rec.parsed.images if img.credit}
+                if not indexes:
+                    return False
+            elif rec.parsed.photographer is None:
+                return False
+            else:
+                indexes = {rec.parsed.photographer_passage}
+            return all(self._passages_have(rec, indexes, unit) for unit in leftover)
+
+        rec = self._latest(self._photo_articles, scopes, stations, usable, language=qa.language)
+        if rec is None:
+            return None
+        parsed = rec.parsed
+        if need_credit:
+            credits = list(dict.fromkeys(img.credit for img in parsed.images if img.credit))
+            joined = "、".join(credits) if zh else ", ".join(credits)
+            text = f"这些图片的来源（版权）是：{joined}。" if zh else f"The photos are credited to {joined}."
+            caption_pid = next((img.passage_index for img in parsed.images if img.credit), None)
+            quote = self._passage_text(rec, caption_pid)
+            if parsed.photographer:
+                text += (
+                    f"拍摄者是{parsed.photographer}。"
+                    if zh
+                    else f" They were taken by {parsed.photographer}."
+                )
+        else:
+            name = parsed.photographer
+            text = f"这些照片由{name}拍摄。" if zh else f"{name} took the photos."
+            quote = self._passage_text(rec, parsed.photographer_passage)
+        return Answer(
+            found=True,
+            language=qa.language,
+            text=text,
+            quote=quote,
+            article_id=rec.article_id,
+            article_title=rec.title,
+            article_date=parsed.published,
+            sources=[rec.title],
+            kind=intent,
+        )
+
+    def _latest(
+        self,
+        table: dict[Scope, list[tuple[tuple[int, int], int]]],
+        scopes: tuple[Scope, ...],
+        stations: set[str] | None,
+        accept: Any,
+        *,
+        language: str | None = None,
+        limit: int = 200,
+    ) -> _Article | None:
+        """Newest article in a per-scope list that passes ``accept`` (question language first)."""
+        candidates: list[_Article] = []
+        for scope in scopes:
+            listed = table.get(scope, [])
+            for _order_key, article_id in reversed(listed[-limit:]):
+                rec = self._articles[article_id]
+                if stations is not None and rec.station is not None and rec.station not in stations:
+                    continue
+                if accept is not None and not accept(rec):
+                    continue
+                candidates.append(rec)
+                if language is None or rec.parsed.language == language:
+                    break
+        if not candidates:
+            return None
+        return max(
+            candidates, key=lambda r: (language is not None and r.parsed.language == language, r.order)
+        )
+
+    def _passage_text(self, rec: _Article, index: int | None) -> str | None:
+        if index is None:
+            return None
+        for passage in rec.parsed.passages:
+            if passage.index == index:
+                return _clip(passage.text, MAX_QUOTE_CHARS)
+        return None
+
+    def _sentence_with(self, rec: _Article, needle: str) -> str | None:
+        for passage in rec.parsed.passages:
+            if needle in passage.text:
+                return _clip(passage.text, MAX_QUOTE_CHARS)
+        return None
+
+    def _passages_have(self, rec: _Article, indexes: set[int | None], unit: Unit) -> bool:
+        position = {p.index: i for i, p in enumerate(rec.parsed.passages)}
+        for index in indexes:
+            if index is None or index not in position:
+                continue
+            pid = rec.pids[position[index]]
+            if all(pid in self._postings.get((rec.scope, t), _EMPTY) for t in unit.terms):
+                return True
+        return False
+
+    def _mentioned_member(self, qa: QuestionAnalysis, scopes: tuple[Scope, ...]) -> CrewEntry | None:
+        words = [w.lower() for w in qa.latin_words]
+        if not words:
+            return None
+        hits: dict[str, int] = {}
+        for scope in scopes:
+            for word in words:
+                for key in self._name_tokens.get((scope, word), ()):
+                    hits[key] = hits.get(key, 0) + 1
+        if not hits:
+            return None
+        best = max(hits.values())
+        top = [k for k, v in hits.items() if v == best]
+        if len(top) != 1:
+            return None
+        key = top[0]
+        parts = key.split()
+        if best < 2 and (len(parts) > 1 and words.count(parts[-1]) == 0):
+            return None  # a first name alone is not enough
+        return self._newest_member(key, scopes[-1])
+
+    # --- passage retrieval --------------------------------------------------------------------
+    def _unit_postings(self, unit: Unit, scopes: tuple[Scope, ...]) -> list[set[int] | frozenset[int]]:
+        out: list[set[int] | frozenset[int]] = []
+        for scope in scopes:
+            sets = [self._postings.get((scope, t), _EMPTY) for t in unit.terms]
+            if len(sets) == 1:
+                out.append(sets[0])
+            else:
+                sets.sort(key=len)
+                out.append(sets[0].intersection(*sets[1:]) if sets[0] else _EMPTY)
+        return out
+
+    def _intersect_units(self, units: list[Unit], scopes: tuple[Scope, ...]) -> set[int]:
+        """Passages that contain every unit (rarest first, so the work stays small)."""
+        postings = sorted((self._unit_postings(u, scopes) for u in units), key=lambda p: sum(map(len, p)))
+        result: set[int] = set().union(*postings[0]) if postings else set()
+        for lists in postings[1:]:
+            if not result:
+                break
+            result = {pid for pid in result if any(pid in s for s in lists)}
+        return result
+
+    def _answer_passage(
+        self, qa: QuestionAnalysis, scopes: tuple[Scope, ...], stations: set[str], wanted: str | None
+    ) -> Answer | None:
+        """Quote the sentence that covers most of the question's weight, if it covers enough."""
+        units = qa.content_units()
+        if not units or (len(units) == 1 and not units[0].is_name):
+            return None
+        min_units = 1 if len(units) == 1 else 2
+        total = sum(self._passage_count.get(s, 0) for s in scopes) or 1
+        scored: list[tuple[float, list[set[int] | frozenset[int]]]] = []
+        for unit in units:
+            lists = self._unit_postings(unit, scopes)
+            df = sum(len(x) for x in lists)
+            scored.append((math.log(1 + (total - df + 0.5) / (df + 0.5)), lists))
+        scored.sort(key=lambda x: -x[0])
+        weight_all = sum(w for w, _l in scored)
+        scored = scored[:_MAX_UNITS]
+        # Any passage good enough contains every unit of some subset worth >= threshold; visiting the
+        # subsets heaviest first means the first non-empty intersection holds the best-covered passages.
+        masks = _heavy_subsets([w for w, _l in scored], COVERAGE_THRESHOLD * weight_all, min_units)
+        rejected: set[int] = set()
+        cache: dict[tuple[int, int, ...], set[int] | frozenset[int]] = {}
+        for weight, members in masks[:_MAX_SUBSETS]:
+            candidates = self._intersect_members(members, scored, cache)
+            candidates -= rejected
+            if not candidates:
+                continue
+            rank_of = self._rank_zh if qa.language == "zh" else self._rank_en
+            ranked = heapq.nlargest(_RANKED, _take(candidates, _CANDIDATE_CAP), key=rank_of.__getitem__)
+            for pid in ranked:
+                passage = self._passages[pid]
+                station = passage.article.station
+                if (station is not None and station not in stations) or not _has_type(passage.text, wanted):
+                    rejected.add(pid)
+                    continue
+                return self._passage_answer(qa, passage, ranked, weight / weight_all)
+            rejected.update(candidates)
+        return None
+
+    @staticmethod
+    def _intersect_members(
+        members: list[int],
+        scored: list[tuple[float, list[set[int] | frozenset[int]]]],
+        cache: dict[tuple[int, ...], set[int] | frozenset[int]],
+    ) -> set[int]:
+        """Passages holding every member unit; prefixes are cached because subsets share them."""
+        out: set[int] = set()
+        for scope_pos in range(len(scored[members[0]][1])):
+            key: tuple[int, ...] = (scope_pos,)
+            current: set[int] | frozenset[int] | None = None
+            for member in members:
+                key = (*key, member)
+                cached = cache.get(key)
+                if cached is None:
+                    posting = scored[member][1][scope_pos]
+                    cached = posting if current is None else (current & posting if current else _EMPTY)
+                    cache[key] = cached
+                current = cached
+                if not current:
+                    break
+            if current:
+                out |= current
+        return out
+
+    def _passage_answer(
+        self, qa: QuestionAnalysis, passage: _Passage, near: list[int], coverage: float
+    ) -> Answer:
+        rec = passage.article
+        sources = [rec.title]
+        for other_pid in near:
+            title = self._passages[other_pid].article.title
+            if title not in sources and len(sources) < 3:
+                sources.append(title)
+        quote = _clip(passage.text, MAX_QUOTE_CHARS)
+        text = quote
+        if passage.language != qa.language:
+            text = f"文章原文：{quote}" if qa.language == "zh" else f"From the article: {quote}"
+        log.debug("passage answer from article %s (coverage %.2f)", rec.article_id, coverage)
+        return Answer(
+            found=True,
+            language=qa.language,
+            text=_clip(text, MAX_ANSWER_CHARS),
+            quote=quote,
+            article_id=rec.article_id,
+            article_title=rec.title,
+            article_date=rec.parsed.published,
+            sources=sources,
+            kind="passage",
+        )
+
+    # -----------------------------------------------------------------------------------------
+    # Introspection for the core and for tests
+    # -----------------------------------------------------------------------------------------
+    def articles(self, guild_id: int | None) -> list[tuple[int, str]]:
+        """(article_id, title) of every article a guild can see, newest first."""
+        with self._lock:
+            visible = [r for r in self._articles.values() if r.scope is None or r.scope == guild_id]
+            return [(r.article_id, r.title) for r in sorted(visible, key=lambda r: r.order, reverse=True)]
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return {
+                "articles": len(self._articles),
+                "passages": len(self._passages),
+                "terms": len(self._postings),
+            }
+
+
+def _heavy_subsets(weights: list[float], threshold: float, min_size: int) -> list[tuple[float, list[int]]]:
+    """Index subsets whose weight reaches ``threshold``, heaviest first (weights sorted descending)."""
+    suffix = [0.0] * (len(weights) + 1)
+    for i in range(len(weights) - 1, -1, -1):
+        suffix[i] = suffix[i + 1] + weights[i]
+    out: list[tuple[float, list[int]]] = []
+
+    def walk(i: int, chosen: list[int], weight: float) -> None:
+        if weight + suffix[i] < threshold - 1e-9 or len(out) > 4 * _MAX_SUBSETS:
+            return
+        if i == len(weights):
+            if len(chosen) >= min_size:
+                out.append((weight, list(chosen)))
+            return
+        chosen.append(i)
+        walk(i + 1, chosen, weight + weights[i])
+        chosen.pop()
+        walk(i + 1, chosen, weight)
+
+    walk(0, [], 0.0)
+    out.sort(key=lambda x: -x[0])
+    return out
+
+
+def _take(items: set[int], limit: int) -> Iterable[int]:
+    if len(items) <= limit:
+        return items
+    return itertools.islice(items, limit)
+
+
+def _scopes(guild_id: int | None) -> tuple[Scope, ...]:
+    return (None,) if guild_id is None else (None, guild_id)
+
+
+def _name_key(name: str) -> str:
+    return " ".join(normalize_text(name).casefold().replace(".", " ").split())
+
+
+__all__ = ["COVERAGE_THRESHOLD", "Answer", "CrewEntry", "KeyFact", "KnowledgeIndex"]
