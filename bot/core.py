@@ -19,6 +19,7 @@ from discord.http import Route
 import cogs
 from bot import __version__
 from bot.config import Settings
+from bot.content import CountsCache
 from bot.db import Database
 from bot.errors import UserFacingError
 from bot.i18n import CupolaTranslator, lang_of, t
@@ -116,6 +117,7 @@ class Cupola(commands.AutoShardedBot):
         self.http_session: aiohttp.ClientSession | None = None
         self.started_at = time.monotonic()
         self.failed_cogs: dict[str, BaseException] = {}
+        self.content_counts = CountsCache(db)
 
     # -------------------------------------------------------------- start-up
     async def login(self, token: str) -> None:

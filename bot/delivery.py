@@ -152,7 +152,7 @@ class Pacer:
                 now = self._clock()
                 self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
                 self._last = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
+                if self._tokens >= 1 - 1e-9:  # tolerate float rounding after an exact sleep
+                    self._tokens = max(self._tokens - 1, 0.0)
                     return
                 await self._sleep((1 - self._tokens) / self.rate)

@@ -7,7 +7,6 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import __version__
-from bot.content import count_content
 from bot.core import Cupola
 from bot.i18n import lang_of
 from bot.render import AboutInfo, about_embed
@@ -19,7 +18,7 @@ class About(commands.Cog):
 
     @app_commands.command(name="about", description="Version, uptime, servers and content of this bot")
     async def about(self, interaction: discord.Interaction) -> None:
-        counts = await self.bot.db.run(count_content, guild_id=interaction.guild_id)
+        counts = await self.bot.content_counts.get(interaction.guild_id)
         info = AboutInfo(
             version=__version__,
             uptime_seconds=self.bot.uptime,

@@ -33,3 +33,24 @@ async def test_about_has_chinese_localization(bot: Cupola, sandbox: Sandbox) -> 
     about = next(c for c in sandbox.commands[None] if c["name"] == "about")
     assert about["name_localizations"] == {"zh-CN": "关于"}
     assert about["description_localizations"]["zh-CN"].startswith("机器人")
+
+
+async def test_content_counts_cache_expires_and_invalidates(db) -> None:  # type: ignore[no-untyped-def]
+    from bot.content import CountsCache
+    from bot.models import Fact
+
+    now = [0.0]
+    cache = CountsCache(db, ttl=10, clock=lambda: now[0])
+    assert (await cache.get(1)).facts == 0
+
+    def add_fact(*, session) -> None:  # type: ignore[no-untyped-def]
+        session.add(Fact(guild_id=1, key="number", text="The ISS has 16 solar array wings."))
+
+    await db.run(add_fact)
+    assert (await cache.get(1)).facts == 0  # cached
+    cache.invalidate(1)
+    assert (await cache.get(1)).facts == 1
+    await db.run(add_fact)
+    now[0] = 11.0
+    assert (await cache.get(1)).facts == 2  # expired
+    assert (await cache.get(2)).facts == 0  # another guild never sees guild 1's facts

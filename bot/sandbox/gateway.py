@@ -123,6 +123,10 @@ class GatewayConnection:
             await self.ws.close(code=CLOSE_INVALID_SHARD, message=b"Invalid shard.")
             return
         session = GatewaySession(secrets.token_hex(16), shard_id, shard_count)
+        # A new IDENTIFY for a shard replaces that shard's older sessions (one bot per sandbox).
+        for old_id, old in list(sandbox.gateway_sessions.items()):
+            if old.shard_id == shard_id:
+                del sandbox.gateway_sessions[old_id]
         sandbox.gateway_sessions[session.session_id] = session
         sandbox.identify_count += 1
         self.session = session
