@@ -6,9 +6,10 @@ import logging
 import math
 import pkgutil
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
-import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -21,8 +22,11 @@ from bot import __version__
 from bot.config import Settings
 from bot.content import CountsCache
 from bot.db import Database
+from bot.delivery import Pacer
 from bot.errors import UserFacingError
 from bot.i18n import CupolaTranslator, lang_of, t
+from bot.media import ImageStore
+from bot.net import SafeHttp
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +101,7 @@ async def send_ephemeral(interaction: discord.Interaction, message: str) -> None
 
 
 class Cupola(commands.AutoShardedBot):
-    """The Cupola bot. ``setup_hook`` opens the database and the outbound HTTP session, loads the cogs."""
+    """The Cupola bot. ``setup_hook`` opens the database and loads the cogs; ``close`` closes them all."""
 
     def __init__(self, *, settings: Settings, db: Database, **options: Any) -> None:
         intents = discord.Intents.default()
@@ -114,7 +118,14 @@ class Cupola(commands.AutoShardedBot):
         )
         self.settings = settings
         self.db = db
-        self.http_session: aiohttp.ClientSession | None = None
+        # The one outbound HTTP client for user- and feed-supplied URLs (bot/net.py).
+        self.net = SafeHttp(
+            allow_private_addresses=settings.net.allow_private_addresses, user_agent=USER_AGENT
+        )
+        self.images = ImageStore(settings.paths.data_dir / "images")
+        self.pacer = Pacer()
+        # Wall-clock time for schedules; tests replace it to control the clock.
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.started_at = time.monotonic()
         self.failed_cogs: dict[str, BaseException] = {}
         self.content_counts = CountsCache(db)
@@ -128,7 +139,6 @@ class Cupola(commands.AutoShardedBot):
         self.started_at = time.monotonic()
         if not self.db.is_open:  # the caller may already have opened it (tests, console)
             await self.db.open()
-        self.http_session = aiohttp.ClientSession(headers={"User-Agent": USER_AGENT})
         await self.tree.set_translator(CupolaTranslator())
         for module in cog_modules():
             try:
@@ -177,10 +187,14 @@ class Cupola(commands.AutoShardedBot):
             except Exception:
                 log.exception("unloading %s failed", name)
         await super().close()
-        if self.http_session is not None:
-            await self.http_session.close()
-            self.http_session = None
+        await self.net.close()
         self.db.close()
+
+    def owns_guild(self, guild_id: int) -> bool:
+        """Whether this process runs the shard of ``guild_id`` (several processes share one database)."""
+        count = self.shard_count or 1
+        shard = (guild_id >> 22) % count
+        return self.shard_ids is None or shard in self.shard_ids
 
     # -------------------------------------------------------------- facts for /about
     @property
