@@ -68,6 +68,10 @@ class NetSettings(_Section):
     allow_private_addresses: bool = False
 
 
+class FeedSettings(_Section):
+    poll_interval_seconds: int = Field(600, ge=1)
+
+
 class LoggingSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -77,6 +81,7 @@ class Settings(_Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     paths: PathSettings = Field(default_factory=PathSettings)
     net: NetSettings = Field(default_factory=NetSettings)
+    feeds: FeedSettings = Field(default_factory=FeedSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
     @property
