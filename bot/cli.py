@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import discord
 
@@ -112,6 +114,94 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _import(settings: Settings, paths: list[str], defaults: bool) -> int:
+    from bot.knowledge import ArticleError
+    from bot.knowledge.service import Knowledge
+
+    db = Database(settings.database_url)
+    await db.open()
+    knowledge = Knowledge(db)
+    failed = 0
+    try:
+        await knowledge.ensure_defaults()
+        if defaults:
+            for result in await knowledge.import_defaults():
+                print(f"shipped article {result.summary()}")
+        for name in paths:
+            path = Path(name)
+            try:
+                data = await asyncio.to_thread(path.read_bytes)
+                result = await knowledge.import_bytes(data, filename=path.name, guild_id=None)
+            except (OSError, ArticleError) as exc:
+                failed += 1
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                print(f"{name}: not imported: {reason}", file=sys.stderr)
+                continue
+            print(f"{name}: {result.summary()}")
+    finally:
+        db.close()
+    if failed:
+        print(f"{failed} of {len(paths)} files could not be imported.", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.paths and not args.defaults:
+        print(
+            "cupola import: give article files to import, or --defaults for the shipped ones.",
+            file=sys.stderr,
+        )
+        return 2
+    return asyncio.run(_import(settings, args.paths, args.defaults))
+
+
+async def _ask(settings: Settings, question: str | None, as_json: bool) -> int:
+    from bot.knowledge.service import Knowledge
+
+    db = Database(settings.database_url)
+    await db.open()
+    knowledge = Knowledge(db)
+    try:
+        await knowledge.load()
+        questions = [question] if question else (line.strip() for line in sys.stdin)
+        for q in questions:
+            if not q:
+                continue
+            answer = knowledge.answer(q, guild_id=None)
+            if as_json:
+                print(json.dumps(answer_json(q, answer), ensure_ascii=False), flush=True)
+            else:
+                print(answer.text)
+                if answer.found and answer.quote:
+                    print(f"  > {answer.quote}")
+                    date = f" ({answer.article_date.isoformat()})" if answer.article_date else ""
+                    print(f"  -- {answer.article_title}{date}")
+                print(flush=True)
+    finally:
+        db.close()
+    return 0
+
+
+def answer_json(question: str, answer: object) -> dict[str, object]:
+    from bot.knowledge.qa import Answer
+
+    assert isinstance(answer, Answer)
+    return {
+        "question": question,
+        "answer": answer.text,
+        "found": answer.found,
+        "language": answer.language,
+        "quote": answer.quote,
+        "sources": list(answer.sources),
+        "article": answer.article_title,
+        "date": answer.article_date.isoformat() if answer.article_date else None,
+    }
+
+
+def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_ask(settings, args.question, args.json))
+
+
 def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console import run_console
 
@@ -144,6 +234,14 @@ def build_parser() -> argparse.ArgumentParser:
     dbsub = p.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     up = dbsub.add_parser("upgrade", parents=[common], help="apply database migrations")
     up.set_defaults(func=cmd_db)
+    p = sub.add_parser("import", parents=[common], help="import article files as global content")
+    p.add_argument("paths", nargs="*", metavar="PATH", help=".txt, .md or .html article files")
+    p.add_argument("--defaults", action="store_true", help="(re-)import the articles shipped with Cupola")
+    p.set_defaults(func=cmd_import)
+    p = sub.add_parser("ask", parents=[common], help="ask a question from the terminal")
+    p.add_argument("question", nargs="?", help="the question; without it, one question per line on stdin")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(func=cmd_ask)
     p = sub.add_parser("console", parents=[common], help="try the bot offline: a local sandbox and a prompt")
     p.set_defaults(func=cmd_console)
     p = sub.add_parser("sandbox", parents=[common], help="run the local Discord-compatible server")
@@ -163,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"cupola: configuration problem:\n{exc}", file=sys.stderr)
         return 2
-    level = settings.logging.level if args.command != "console" else "WARNING"
+    level = settings.logging.level if args.command not in ("console", "ask", "import") else "WARNING"
     setup_logging(level)
     try:
         return int(args.func(settings, args) or 0)

@@ -50,7 +50,8 @@ def render_message(
         if embed.get("description"):
             lines.extend(f"│ {line}" for line in embed["description"].splitlines())
         for fld in embed.get("fields") or []:
-            lines.append(f"│ • {fld['name']}: {fld['value']}")
+            value = str(fld["value"]).replace("\n", "\n│     ")
+            lines.append(f"│ • {fld['name']}: {value}")
         if embed.get("image", {}).get("url"):
             lines.append(f"│ image: {embed['image']['url']}")
         if embed.get("thumbnail", {}).get("url"):

@@ -25,6 +25,7 @@ from bot.db import Database
 from bot.delivery import Pacer
 from bot.errors import UserFacingError
 from bot.i18n import CupolaTranslator, lang_of, t
+from bot.knowledge.service import Knowledge
 from bot.media import ImageStore
 from bot.net import SafeHttp
 
@@ -129,6 +130,7 @@ class Cupola(commands.AutoShardedBot):
         self.started_at = time.monotonic()
         self.failed_cogs: dict[str, BaseException] = {}
         self.content_counts = CountsCache(db)
+        self.knowledge = Knowledge(db)
 
     # -------------------------------------------------------------- start-up
     async def login(self, token: str) -> None:
@@ -139,6 +141,7 @@ class Cupola(commands.AutoShardedBot):
         self.started_at = time.monotonic()
         if not self.db.is_open:  # the caller may already have opened it (tests, console)
             await self.db.open()
+        await self.knowledge.load()
         await self.tree.set_translator(CupolaTranslator())
         for module in cog_modules():
             try:

@@ -27,6 +27,8 @@ class Article(SQLModel, table=True):
     language: str = Field(default="en", max_length=8)
     content_hash: str = Field(max_length=64)
     filename: str | None = Field(default=None, max_length=300)
+    # The parse as JSON (ParsedArticle.to_dict): the question index is rebuilt from it at start-up.
+    parsed: str | None = Field(default=None, sa_type=Text)
     imported_at: datetime = Field(default_factory=utcnow)
     created_by: int | None = Field(default=None, sa_type=BigInteger)
 

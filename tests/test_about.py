@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from bot import __version__
+from bot.content import count_content
 from bot.core import Cupola
 from bot.sandbox import Sandbox
 
@@ -14,7 +15,10 @@ async def test_about_end_to_end(bot: Cupola, sandbox: Sandbox) -> None:
     assert fields["Version"] == __version__
     assert fields["Servers"] == "1"
     assert fields["Shards"] == "1"
-    assert fields["Content"] == "0 articles · 0 facts · 0 crew · 0 photos"
+    # The shipped articles were loaded on first start.
+    c = await bot.db.run(count_content, guild_id=None)
+    assert c.articles == 2 and c.crew == 7 and c.photos >= 10
+    assert fields["Content"] == f"2 articles · {c.facts} facts · 7 crew · {c.photos} photos"
     assert not reply["flags"] & 64
     # The reply went out as the interaction callback, once.
     callbacks = sandbox.calls_to("POST", "/interactions/")

@@ -43,6 +43,7 @@ _CONCEPTS: dict[str, tuple[str, str]] = {
         "高度|海拔|多高|离地|距地|距离地面|距地面|高空|上空|离地面",
     ),
     "distance": ("distance|far|kilometer|kilometre|km|mile", "距离|公里|千米|英里|多远"),
+    "cargo": ("cargo|supplies|supply|shipment|payload|freight|provisions", "货物|物资|补给|货运|载荷"),
     "temperature": (
         "temperature|temp|degree|celsius|fahrenheit|thermometer|temperature range",
         "温度|气温|摄氏度|华氏度|多少度|几度|温差",
@@ -137,7 +138,7 @@ _CONCEPTS: dict[str, tuple[str, str]] = {
     "flyaround": ("flyaround|fly around|fly-around|flyby|fly by", "环绕飞行|绕飞|绕站飞行"),
     "fly": ("fly|flight|flew|flown|flying|soar", "飞行|飞|飞过|飞越"),
     "speed": ("speed|fast|velocity|mph|how fast|quickly", "速度|多快|时速|速率|秒速"),
-    "mass": ("mass|weigh|weight|heavy|ton|tonne|kilogram|pound", "重量|质量|多重|吨|公斤|千克"),
+    "mass": ("mass|weigh|weight|heavy|ton|tonne|kilogram|kilogramme|kg|pound|lb", "重量|质量|多重|吨|公斤|千克|磅"),
     "size": ("size|big|large|length|wide|width|dimension|volume", "大小|尺寸|长度|宽度|体积|面积|多大"),
     "cost": ("cost|price|budget|expensive|dollar", "成本|花费|造价|费用|预算|美元"),
     "agency": (
