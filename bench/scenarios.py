@@ -75,3 +75,10 @@ async def floor(h: Harness) -> list[Row]:
 async def core(h: Harness) -> list[Row]:
     """Cupola /about: gateway → cog → database thread hop → embed reply."""
     return await h.measure("core", "about", check=has_embed_titled("About"))
+
+
+@scenario("iss", bot="cupola", commands=("iss",), target=0.5)
+async def iss(h: Harness) -> list[Row]:
+    """Cupola /iss ask: gateway → question index (in memory) → embed with quote and source."""
+    question = {"question": "How long does the ISS take to orbit the Earth?"}
+    return await h.measure("iss", "iss ask", question, check=has_embed_titled("How long does the ISS"))

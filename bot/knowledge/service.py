@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 from collections.abc import Iterable
@@ -36,6 +37,10 @@ class Knowledge:
             await self.ensure_defaults()
         rows = await self.db.run(store.stored_articles)
         await asyncio.to_thread(self._index_rows, rows)
+        # The index is millions of long-lived objects: keep the cyclic GC from walking them on every
+        # full collection (a pause of several hundred ms at 10,000 articles otherwise).
+        gc.collect()
+        gc.freeze()
         log.info("knowledge index: %s", self.index.stats())
         return len(rows)
 
