@@ -91,7 +91,10 @@ class CupolaTree(app_commands.CommandTree["Cupola"]):
 async def send_ephemeral(interaction: discord.Interaction, message: str) -> None:
     """Answer ephemerally whether or not the interaction was already acknowledged."""
     try:
-        if interaction.response.is_done():
+        if interaction.response.type is discord.InteractionResponseType.deferred_channel_message:
+            # Replace the "thinking…" or progress text the admin is looking at with the reason.
+            await interaction.edit_original_response(content=message, embed=None, view=None)
+        elif interaction.response.is_done():
             await interaction.followup.send(message, ephemeral=True)
         else:
             await interaction.response.send_message(message, ephemeral=True)

@@ -43,6 +43,38 @@ class Claim:
         return f"cupola-{self.id}-{self.attempts}"[:25] if self.attempts > 1 else f"cupola-{self.id}"
 
 
+# A queued post looks like a claim that expired long ago, so the first claim() takes it over.
+QUEUED_AT = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def enqueue(
+    kind: str,
+    key: str,
+    *,
+    channel_id: int,
+    guild_id: int | None,
+    payload: dict[str, Any],
+    session: Session,
+) -> bool:
+    """Queue a post for whichever process owns its guild; False when (kind, key) exists (never twice)."""
+    row = Delivery(
+        kind=kind,
+        key=key,
+        channel_id=channel_id,
+        guild_id=guild_id,
+        payload=json.dumps(payload),
+        claimed_at=QUEUED_AT,
+        claimed_by=None,
+        attempts=0,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
 def _as_claim(row: Delivery) -> Claim:
     assert row.id is not None
     return Claim(

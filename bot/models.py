@@ -120,7 +120,10 @@ class GuildSettings(SQLModel, table=True):
 class Delivery(SQLModel, table=True):
     """One scheduled or announced post. (kind, key) is unique, so nothing is posted twice."""
 
-    __table_args__ = (UniqueConstraint("kind", "key", name="uq_delivery_kind_key"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "key", name="uq_delivery_kind_key"),
+        Index("ix_delivery_status_kind", "status", "kind"),  # each poll round looks for queued posts
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=32)

@@ -1,4 +1,9 @@
-"""Watched feeds: fetch politely and safely, parse, de-duplicate, schedule. No Discord, no database."""
+"""Watched feeds: fetch politely and safely, parse, de-duplicate, schedule.
+
+The names below need neither Discord nor a database. ``store`` holds the SQL (functions taking
+``session=``), ``service`` what the /feed commands do, ``preview`` the collage, and ``poller`` the
+polling rounds that post to Discord; import those modules directly.
+"""
 
 from __future__ import annotations
 

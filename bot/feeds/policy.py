@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from bot.net import status_text
@@ -23,8 +24,9 @@ MAX_CACHE_FACTOR = 6
 """Cache-Control / Retry-After may stretch the interval to at most this many times..."""
 MAX_DELAY = 24 * 60 * 60
 """...and never beyond a day; failure backoff is capped at a day too."""
-MIN_INTERVAL = 60
-"""No feed is polled more often than once a minute, whatever it is configured with."""
+MIN_INTERVAL = 1
+"""The configured interval is honoured down to a second ([feeds] poll_interval_seconds, for testing);
+the default (600 s) is what a polite deployment uses."""
 
 
 def _ceiling(interval: float) -> float:
@@ -116,6 +118,18 @@ def stagger_offset(key: str, interval: float) -> float:
     digest = hashlib.sha256(key.encode("utf-8")).digest()
     fraction = int.from_bytes(digest[:8], "big") / 2**64
     return fraction * interval
+
+
+def slot_time(target: datetime, offset: float, interval: float, *, tolerance: float = 0.5) -> datetime:
+    """The feed's own slot nearest ``target``: the one time in ``[target − tolerance × interval,
+    target + (1 − tolerance) × interval)`` that is ``offset`` seconds past a multiple of
+    ``interval`` (Unix time). Polled on its slot every interval, a feed stays there; feeds with
+    different offsets (:func:`stagger_offset`) stay spread even after all fell due at once."""
+    if interval <= 0:
+        return target
+    start = target.timestamp() - tolerance * interval
+    slot = math.ceil((start - offset) / interval) * interval + offset
+    return datetime.fromtimestamp(slot, UTC)
 
 
 # --------------------------------------------------------------------------------------------- errors

@@ -298,6 +298,12 @@ _DURATION_RE = re.compile(
     rf"[\d{ZH_NUMERAL_CHARS}]+\s*多?\s*(?:分钟|小时|天|周|个月|年)",
     re.I,
 )
+# "How long is the arm?" asks for a length: a measured length answers it as well as a duration.
+_LENGTH_RE = re.compile(
+    r"\d+(?:[.,]\d+)?\s*(?:m|meters?|metres?|km|kilometers?|kilometres?|ft|feet|foot|miles?|cm|inches)\b|"
+    r"\d+(?:[.,]\d+)?\s*(?:米|公里|千米|英尺|英里|厘米)",
+    re.I,
+)
 _PERSON_RE = re.compile(rf"(?<![A-Za-z]){NAME_RE}")
 _AGENCY_WORD_RE = re.compile("|".join(re.escape(a) for v in AGENCIES.values() for a in (*v[0], *v[1])), re.I)
 
@@ -308,7 +314,7 @@ def _has_type(text: str, wanted: str | None) -> bool:
     if wanted == "number":
         return bool(_NUMBER_RE.search(text))
     if wanted == "duration":
-        return bool(_DURATION_RE.search(text))
+        return bool(_DURATION_RE.search(text) or _LENGTH_RE.search(text))
     if wanted == "date":
         return bool(_YEAR_RE.search(text) or _DATE_WORD_RE.search(text))
     if wanted == "person":

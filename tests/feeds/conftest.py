@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohappyeyeballs
@@ -11,7 +13,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from bot.core import Cupola
 from bot.net import SafeHttp
+from bot.sandbox import Sandbox
+from bot.sandbox.model import Channel, Guild, Role, User
+from tests.feeds.feedserver import FeedServer
 
 Serve = Callable[[web.Application], Awaitable[TestServer]]
 
@@ -66,3 +72,71 @@ async def guarded() -> AsyncIterator[SafeHttp]:
     """A client with the address guard on, as in production."""
     async with SafeHttp(connect_timeout=1, total_timeout=2) as client:
         yield client
+
+
+# --------------------------------------------------------------------------------------------- the bot
+
+
+class Clock:
+    """A controlled wall clock for the bot: rounds are driven by advancing it, never by sleeping."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
+
+
+@pytest.fixture
+async def feeds(serve: Serve) -> FeedServer:
+    """A feed publisher on 127.0.0.1 (see feedserver.py)."""
+    server = FeedServer()
+    server.server = await serve(server.app())
+    return server
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@dataclass
+class World:
+    """Two servers, each with an albums channel, made before the bot connects (so it caches them)."""
+
+    guild: Guild
+    other: Guild
+    albums: Channel
+    other_albums: Channel
+    member: User
+    fans: Role
+
+
+@pytest.fixture
+def world(sandbox: Sandbox) -> World:
+    guild = next(iter(sandbox.guilds.values()))
+    other = sandbox.add_guild("Second Server")
+    return World(
+        guild=guild,
+        other=other,
+        albums=sandbox.add_channel(guild, "albums"),
+        other_albums=sandbox.add_channel(other, "photos"),
+        member=sandbox.add_user("mallory", guild=guild),
+        fans=sandbox.add_role(guild, "Astronomy fans", 0),
+    )
+
+
+@pytest.fixture
+async def feed_bot(world: World, bot: Cupola, clock: Clock) -> Cupola:
+    """The real bot with its polling loop stopped, a controlled clock and short fetch timeouts."""
+    cog = bot.get_cog("Feeds")
+    assert cog is not None
+    cog.poll_loop.cancel()  # type: ignore[attr-defined]
+    bot.clock = clock
+    bot.net.total_timeout = 1.0
+    bot.net.connect_timeout = 1.0
+    return bot

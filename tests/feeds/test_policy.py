@@ -30,8 +30,9 @@ def test_plain_interval() -> None:
     assert next_poll_time(NOW, 900) == NOW + timedelta(seconds=900)
 
 
-def test_interval_has_a_floor() -> None:
-    assert poll_delay(5) == 60
+def test_short_intervals_are_honoured_for_testing() -> None:
+    assert poll_delay(5) == 5
+    assert poll_delay(0.2) == 1  # the floor is a second
 
 
 @pytest.mark.parametrize(

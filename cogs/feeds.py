@@ -1,0 +1,209 @@
+"""/feed: watch photo feeds and announce each new album once; the polling loop lives here too."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from bot.core import Cupola
+from bot.errors import UserFacingError
+from bot.feeds import service, store
+from bot.feeds.poller import FeedPoller
+from bot.feeds.preview import build_preview
+from bot.i18n import lang_of, t
+from bot.permissions import admin_only
+from bot.render.feeds import (
+    album_message,
+    choice_name,
+    list_embed,
+    safe_text,
+    status_embed,
+    unwatch_reply,
+    watch_reply,
+)
+
+log = logging.getLogger(__name__)
+
+_NEEDED = discord.Permissions(view_channel=True, send_messages=True, embed_links=True, attach_files=True)
+
+
+def _refuse(key: str, **params: object) -> UserFacingError:
+    return UserFacingError(t(key, "en", **params), key=key, **params)
+
+
+@app_commands.guild_only()
+class Feeds(
+    commands.GroupCog, group_name="feed", group_description="Watch photo feeds and announce their new albums"
+):
+    def __init__(self, bot: Cupola) -> None:
+        self.bot = bot
+        self.poller = FeedPoller(bot)
+
+    async def cog_load(self) -> None:
+        self.poll_loop.change_interval(seconds=self.poller.tick_seconds)
+        self.poll_loop.start()
+
+    async def cog_unload(self) -> None:
+        self.poll_loop.cancel()
+
+    @tasks.loop(seconds=60)
+    async def poll_loop(self) -> None:
+        try:
+            await self.poller.run_once()
+        except Exception:  # the database may be briefly away: try again next tick
+            log.exception("feed round failed; retrying on the next tick")
+
+    @poll_loop.before_loop
+    async def _before_poll(self) -> None:
+        await self.bot.wait_until_ready()
+
+    # ------------------------------------------------------------------------------------- helpers
+
+    def _target_channel(
+        self, interaction: discord.Interaction, channel: discord.TextChannel | None
+    ) -> discord.TextChannel:
+        target = channel or interaction.channel
+        if not isinstance(target, discord.TextChannel):
+            raise _refuse("feeds.watch.not_text")
+        me = target.guild.me
+        if me is not None and not target.permissions_for(me).is_superset(_NEEDED):
+            raise _refuse("feeds.watch.no_access", channel=target.mention)
+        return target
+
+    async def _choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        views = await self.bot.db.run(store.guild_subscriptions, interaction.guild_id)
+        needle = current.strip().lower()
+        out = []
+        for view in views:
+            channel = interaction.guild.get_channel(view.channel_id) if interaction.guild else None
+            name = choice_name(view, channel.name if channel else None)
+            if needle and needle not in name.lower() and needle not in view.url.lower():
+                continue
+            out.append(app_commands.Choice(name=name, value=str(view.id)))
+        return out[:25]
+
+    # ------------------------------------------------------------------------------------- commands
+
+    @app_commands.command(
+        name="watch", description="Watch a photo feed (RSS or Atom) and announce each new album in a channel"
+    )
+    @app_commands.describe(
+        url="The feed's address, starting with https://",
+        channel="Where new albums are announced (default: this channel)",
+        role="A role to ping with each new album (default: nobody)",
+        backfill="How many of the latest albums to post right away (0 to 10, default 0)",
+    )
+    @admin_only()
+    async def watch(
+        self,
+        interaction: discord.Interaction,
+        url: str,
+        channel: discord.TextChannel | None = None,
+        role: discord.Role | None = None,
+        backfill: app_commands.Range[int, 0, store.MAX_BACKFILL] = 0,
+    ) -> None:
+        assert interaction.guild_id is not None
+        target = self._target_channel(interaction, channel)
+        if role is not None and role.is_default():
+            raise _refuse("feeds.watch.everyone")
+        await interaction.response.defer(ephemeral=True, thinking=True)  # the fetch may take seconds
+        result = await service.watch_feed(
+            db=self.bot.db,
+            http=self.bot.net,
+            clock=self.bot.clock,
+            interval=self.poller.interval,
+            url=url,
+            guild_id=interaction.guild_id,
+            channel_id=target.id,
+            role_id=role.id if role else None,
+            user_id=interaction.user.id,
+            backfill=backfill,
+        )
+        if result.backfill or result.announced_elsewhere:
+            await self.poller.deliver_queued()
+        reply = watch_reply(
+            result, channel_id=target.id, role_id=role.id if role else None, lang=lang_of(interaction)
+        )
+        await interaction.followup.send(
+            reply, ephemeral=True, allowed_mentions=discord.AllowedMentions.none()
+        )
+
+    @app_commands.command(name="unwatch", description="Stop watching a feed in this server")
+    @app_commands.describe(feed="The feed to stop watching")
+    @admin_only()
+    async def unwatch(self, interaction: discord.Interaction, feed: str) -> None:
+        assert interaction.guild_id is not None
+        view = await service.unwatch_feed(self.bot.db, interaction.guild_id, feed)
+        await interaction.response.send_message(
+            unwatch_reply(view, lang_of(interaction)),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    @unwatch.autocomplete("feed")
+    async def _unwatch_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._choices(interaction, current)
+
+    @app_commands.command(name="list", description="The feeds this server watches")
+    async def list_(self, interaction: discord.Interaction) -> None:
+        assert interaction.guild_id is not None
+        views = await self.bot.db.run(store.guild_subscriptions, interaction.guild_id)
+        await interaction.response.send_message(embed=list_embed(views, lang_of(interaction)), ephemeral=True)
+
+    @app_commands.command(
+        name="status", description="Last fetch, next poll and problems of this server's feeds"
+    )
+    @app_commands.describe(feed="The feed to look at (default: all of this server's feeds)")
+    async def status(self, interaction: discord.Interaction, feed: str | None = None) -> None:
+        assert interaction.guild_id is not None
+        if feed:
+            views = [await service.find_subscription(self.bot.db, interaction.guild_id, feed)]
+        else:
+            views = await self.bot.db.run(store.guild_subscriptions, interaction.guild_id)
+        await interaction.response.send_message(
+            embed=status_embed(views, lang_of(interaction)), ephemeral=True
+        )
+
+    @status.autocomplete("feed")
+    async def _status_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._choices(interaction, current)
+
+    @app_commands.command(name="test", description="Preview the latest album of a feed, visible only to you")
+    @app_commands.describe(feed="A watched feed, or any feed address")
+    @admin_only()
+    async def test(self, interaction: discord.Interaction, feed: str) -> None:
+        assert interaction.guild_id is not None
+        lang = lang_of(interaction)
+        url = feed
+        if feed.strip().isdigit():
+            url = (await service.find_subscription(self.bot.db, interaction.guild_id, feed)).url
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        checked = await service.check_feed(self.bot.net, url)
+        entry = service.latest(checked.parsed.entries)
+        if entry is None:
+            await interaction.followup.send(
+                t("feeds.test.empty", lang, title=safe_text(checked.title)), ephemeral=True
+            )
+            return
+        preview = await build_preview(self.bot.net, entry, hosts=self.poller.hosts)
+        message = album_message(entry, feed_title=checked.title, role_id=None, preview=preview, lang=lang)
+        await interaction.followup.send(
+            t("feeds.test.header", lang, title=safe_text(checked.title)),
+            ephemeral=True,
+            **message.send_kwargs(),
+        )
+
+
+async def setup(bot: Cupola) -> None:
+    await bot.add_cog(Feeds(bot))
