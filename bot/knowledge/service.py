@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import gc
 import json
 import logging
 from collections.abc import Iterable
+from dataclasses import replace
 
 from bot.db import Database
 from bot.knowledge import store
@@ -16,6 +18,17 @@ from bot.knowledge.qa import Answer, CrewEntry, KeyFact, KnowledgeIndex
 log = logging.getLogger(__name__)
 
 
+ADMIN_FACT_BASE = 1 << 40  # index ids for server-added facts, clear of article ids
+ADMIN_TITLE = ("Added by this server's admins", "本服务器管理员添加")
+
+
+def admin_fact_article(text: str, source: str | None, created: dt.datetime | None) -> ParsedArticle:
+    """A server's own fact as a one-passage article, so questions find it like any other sentence."""
+    title = source or ADMIN_TITLE[0]
+    parsed = parse_article(f"{title}\n\n{text}\n", filename="admin-fact.txt")
+    return replace(parsed, title=title, published=created.date() if created else None)
+
+
 class Knowledge:
     """Imports go to the database first, then to the index; ``refresh`` picks up other processes' imports."""
 
@@ -23,6 +36,9 @@ class Knowledge:
         self.db = db
         self.index = KnowledgeIndex()
         self._versions: dict[int, str] = {}
+        self._admin_facts: dict[int, str] = {}  # fact id -> text indexed
+        self._admin_crew: dict[int, list[CrewEntry]] = {}  # guild -> crew its admins added
+        self._crew_generation = 0  # bumped by local changes, so a refresh never undoes a newer one
         self._lock = asyncio.Lock()
 
     async def ensure_defaults(self) -> None:
@@ -37,6 +53,7 @@ class Knowledge:
             await self.ensure_defaults()
         rows = await self.db.run(store.stored_articles)
         await asyncio.to_thread(self._index_rows, rows)
+        await self._sync_admin_content()
         # The index is millions of long-lived objects: keep the cyclic GC from walking them on every
         # full collection (a pause of several hundred ms at 10,000 articles otherwise).
         gc.collect()
@@ -55,12 +72,69 @@ class Knowledge:
                 continue
             self._versions[article_id] = content_hash
 
+    async def _sync_admin_content(self) -> int:
+        """Index server-added facts and crew (added or removed here or by another process)."""
+        from bot import admin
+
+        known_before = set(self._admin_facts)  # added after this point are newer than what we read
+        crew_generation = self._crew_generation
+        facts = await self.db.run(admin.admin_facts)
+        crew = await self.db.run(admin.admin_crew)
+        changed = 0
+        current = {fid: (gid, text, source, created) for fid, gid, text, source, created in facts}
+        for fid in (known_before & set(self._admin_facts)) - set(current):
+            self.index.remove_article(ADMIN_FACT_BASE + fid)
+            del self._admin_facts[fid]
+            changed += 1
+        for fid, (gid, text, source, created) in current.items():
+            if self._admin_facts.get(fid) != text:
+                self.add_admin_fact(fid, gid, text, source, created)
+                changed += 1
+        roster: dict[int, list[CrewEntry]] = {}
+        for _cid, gid, name, agency, role, created in crew:
+            roster.setdefault(gid, []).append(
+                CrewEntry(name, agency, role, 0, ADMIN_TITLE[0], created.date() if created else None)
+            )
+        if roster != self._admin_crew and crew_generation == self._crew_generation:
+            self._admin_crew = roster
+            changed += 1
+        return changed
+
+    def add_admin_fact(
+        self, fact_id: int, guild_id: int, text: str, source: str | None, created: dt.datetime | None
+    ) -> None:
+        self.index.add_article(
+            ADMIN_FACT_BASE + fact_id, admin_fact_article(text, source, created), guild_id=guild_id
+        )
+        self._admin_facts[fact_id] = text
+
+    def remove_admin_fact(self, fact_id: int) -> None:
+        self.index.remove_article(ADMIN_FACT_BASE + fact_id)
+        self._admin_facts.pop(fact_id, None)
+
+    def add_admin_crew(self, guild_id: int, entry: CrewEntry) -> None:
+        self._crew_generation += 1
+        members = self._admin_crew.setdefault(guild_id, [])
+        members[:] = [m for m in members if m.name.casefold() != entry.name.casefold()] + [entry]
+
+    def remove_admin_crew(self, guild_id: int, name: str) -> None:
+        self._crew_generation += 1
+        members = self._admin_crew.get(guild_id, [])
+        members[:] = [m for m in members if m.name.casefold() != name.casefold()]
+
+    def forget_article(self, article_id: int) -> None:
+        self.index.remove_article(article_id)
+        self._versions.pop(article_id, None)
+
     async def refresh(self) -> int:
         """Apply imports, edits and removals made by other processes; returns how many changed."""
         async with self._lock:
+            changed = await self._sync_admin_content()
+            # Only what was indexed before the read can have been removed since: an import that
+            # lands while we read is newer than our snapshot, not gone.
+            known_before = set(self._versions)
             current = await self.db.run(store.article_versions)
-            changed = 0
-            for article_id in set(self._versions) - set(current):
+            for article_id in (known_before & set(self._versions)) - set(current):
                 self.index.remove_article(article_id)
                 del self._versions[article_id]
                 changed += 1
@@ -107,11 +181,28 @@ class Knowledge:
     def key_facts(self, guild_id: int | None) -> list[KeyFact]:
         return self.index.key_facts(guild_id)
 
+    def _own_crew(self, guild_id: int | None) -> list[CrewEntry]:
+        return list(self._admin_crew.get(guild_id, [])) if guild_id is not None else []
+
     def crew(self, guild_id: int | None) -> list[CrewEntry]:
-        return self.index.crew(guild_id)
+        """The newest roster from the articles, plus the crew this server's admins added."""
+        own = self._own_crew(guild_id)
+        names = {m.name.casefold() for m in own}
+        return [e for e in self.index.crew(guild_id) if e.name.casefold() not in names] + own
 
     def find_crew(self, prefix: str, guild_id: int | None, limit: int = 25) -> list[CrewEntry]:
-        return self.index.find_crew(prefix, guild_id, limit)
+        wanted = prefix.casefold().strip()
+        own = [
+            m
+            for m in self._own_crew(guild_id)
+            if any(p.startswith(wanted) for p in [m.name.casefold(), *m.name.casefold().split()])
+        ]
+        names = {m.name.casefold() for m in own}
+        found = [e for e in self.index.find_crew(prefix, guild_id, limit) if e.name.casefold() not in names]
+        return sorted(own + found, key=lambda e: e.name.casefold())[:limit]
 
     def crew_member(self, name: str, guild_id: int | None) -> CrewEntry | None:
+        for member in self._own_crew(guild_id):
+            if member.name.casefold() == name.casefold().strip():
+                return member
         return self.index.crew_member(name, guild_id)

@@ -159,10 +159,10 @@ class OptionBuilder:
                     raise CommandError(f"unknown option {name!r}; options: {sorted(by_name)}")
                 out.append({"name": name, "type": STRING, "value": value})
                 continue
+            if name == focused:  # what the member has typed so far: always a string, never converted
+                out.append({"name": name, "type": opt["type"], "value": str(value), "focused": True})
+                continue
             entry: dict[str, Any] = {"name": name, "type": opt["type"], "value": self._value(opt, value)}
-            if name == focused:
-                entry["focused"] = True
-                entry["value"] = str(value)
             out.append(entry)
         if validate and focused is None:
             missing = [o["name"] for o in schema_options if o.get("required") and o["name"] not in values]

@@ -1,0 +1,195 @@
+"""/potd set | off | status | now, and the loop that posts the photo of the day (bot/photos/poster.py).
+
+Decision: /potd now posts an *extra* photo (from the same no-repeat rotation) and does not count as
+the day's scheduled post, so an admin trying it out still gets the scheduled one later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands, tasks
+
+from bot.core import Cupola
+from bot.errors import UserFacingError
+from bot.i18n import lang_of, t
+from bot.permissions import admin_only
+from bot.photos import schedule
+from bot.photos.poster import PhotoOfTheDay, picture_reason
+from bot.render.photos import discord_time
+
+log = logging.getLogger(__name__)
+
+TICK_SECONDS = 30.0
+
+
+def _guild_id(interaction: discord.Interaction) -> int:
+    if interaction.guild_id is None:
+        raise UserFacingError(t("error.guild_only"), key="error.guild_only")
+    return interaction.guild_id
+
+
+@app_commands.guild_only()
+class PotdCommands(
+    commands.GroupCog,
+    name="PhotoOfTheDay",
+    group_name="potd",
+    group_description="Photo of the day: when and where it is posted",
+):
+    def __init__(self, bot: Cupola) -> None:
+        self.bot = bot
+        self.service = PhotoOfTheDay(bot)
+        super().__init__()
+
+    # ------------------------------------------------------------------ the schedule loop
+    async def cog_load(self) -> None:
+        self.scheduler.start()
+
+    async def cog_unload(self) -> None:
+        task = self.scheduler.get_task()
+        self.scheduler.cancel()
+        if task is not None and task is not asyncio.current_task():
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.service.aclose()
+
+    @tasks.loop(seconds=TICK_SECONDS)
+    async def scheduler(self) -> None:
+        try:
+            await self.service.tick()
+        except Exception:  # a bad round (database hiccup) must not end the loop
+            log.exception("photo of the day round failed; trying again in %s s", TICK_SECONDS)
+
+    @scheduler.before_loop
+    async def _before_scheduler(self) -> None:
+        await self.bot.wait_until_ready()
+
+    # ------------------------------------------------------------------ commands
+    @app_commands.command(
+        name="set", description="Post the photo of the day in a channel at a time each day (admins)"
+    )
+    @app_commands.describe(
+        channel="The channel to post in",
+        time="Local time, 24-hour, like 08:30",
+        timezone="IANA time zone such as Europe/Paris (start typing to search)",
+    )
+    @admin_only()
+    async def set_(
+        self, interaction: discord.Interaction, channel: discord.TextChannel, time: str, timezone: str = "UTC"
+    ) -> None:
+        guild_id = _guild_id(interaction)
+        lang = lang_of(interaction)
+        when = schedule.parse_time(time)
+        zone_name = schedule.parse_timezone(timezone)
+        self._check_can_post(interaction, channel.id)
+        now = self.bot.clock()
+        saved = await self.bot.db.run(
+            schedule.set_schedule,
+            guild_id,
+            channel_id=channel.id,
+            at=when,
+            timezone=zone_name,
+            now=now,
+            user_id=interaction.user.id,
+        )
+        posted = await self.bot.db.run(schedule.posted_today, saved, now)
+        text = t(
+            "potd.set_done",
+            lang,
+            channel=channel.id,
+            time=schedule.format_time(when),
+            timezone=zone_name,
+            next=discord_time(saved.next_post(now, posted_today=posted)),
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+
+    @set_.autocomplete("timezone")
+    async def _timezone_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=n, value=n) for n in schedule.suggest_timezones(current or "")]
+
+    def _check_can_post(self, interaction: discord.Interaction, channel_id: int) -> None:
+        guild = interaction.guild
+        channel = guild.get_channel(channel_id) if guild else None
+        if guild is None or channel is None or not isinstance(channel, discord.abc.Messageable):
+            raise UserFacingError(t("potd.bad_channel"), key="potd.bad_channel")
+        me = guild.me
+        if me is None:
+            return
+        perms = channel.permissions_for(me)
+        if not (perms.view_channel and perms.send_messages and perms.embed_links and perms.attach_files):
+            raise UserFacingError(
+                t("potd.cannot_post", channel=channel_id), key="potd.cannot_post", channel=channel_id
+            )
+
+    @app_commands.command(name="off", description="Stop posting the photo of the day (admins)")
+    @admin_only()
+    async def off(self, interaction: discord.Interaction) -> None:
+        guild_id = _guild_id(interaction)
+        was_on = await self.bot.db.run(
+            schedule.disable, guild_id, now=self.bot.clock(), user_id=interaction.user.id
+        )
+        key = "potd.off_done" if was_on else "potd.was_off"
+        await interaction.response.send_message(t(key, lang_of(interaction)), ephemeral=True)
+
+    @app_commands.command(name="status", description="Where and when the next photo of the day is posted")
+    async def status(self, interaction: discord.Interaction) -> None:
+        guild_id = _guild_id(interaction)
+        lang = lang_of(interaction)
+        saved = await self.bot.db.run(schedule.get_schedule, guild_id)
+        if saved is None:
+            await interaction.response.send_message(t("potd.status_off", lang))
+            return
+        now = self.bot.clock()
+        posted = await self.bot.db.run(schedule.posted_today, saved, now)
+        text = t(
+            "potd.status_on",
+            lang,
+            channel=saved.channel_id,
+            time=schedule.format_time(saved.at),
+            timezone=saved.timezone,
+            next=discord_time(saved.next_post(now, posted_today=posted)),
+        )
+        if posted:
+            text += "\n" + t("potd.status_posted_today", lang)
+        await interaction.response.send_message(text)
+
+    @app_commands.command(name="now", description="Post an extra photo of the day right now (admins)")
+    @admin_only()
+    async def now(self, interaction: discord.Interaction) -> None:
+        guild_id = _guild_id(interaction)
+        lang = lang_of(interaction)
+        saved = await self.bot.db.run(schedule.get_schedule, guild_id)
+        if saved is None:
+            raise UserFacingError(t("potd.not_set"), key="potd.not_set")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        outcome = await self.service.post_now(guild_id, saved.channel_id, interaction.id)
+        if outcome is None:
+            raise UserFacingError(t("potd.no_photos"), key="potd.no_photos")
+        if outcome.status != "sent":
+            error = outcome.error or outcome.status
+            await interaction.followup.send(
+                t("potd.now_failed", lang, channel=saved.channel_id, error=error[:200]), ephemeral=True
+            )
+            return
+        now = self.bot.clock()
+        posted = await self.bot.db.run(schedule.posted_today, saved, now)
+        text = t(
+            "potd.now_done",
+            lang,
+            id=outcome.photo_id,
+            channel=saved.channel_id,
+            next=discord_time(saved.next_post(now, posted_today=posted)),
+        )
+        if outcome.picture_code:
+            text += " " + t("potd.now_no_picture", lang, reason=picture_reason(outcome.picture_code, lang))
+        await interaction.followup.send(text, ephemeral=True)
+
+
+async def setup(bot: Cupola) -> None:
+    await bot.add_cog(PotdCommands(bot))
