@@ -138,7 +138,10 @@ _CONCEPTS: dict[str, tuple[str, str]] = {
     "flyaround": ("flyaround|fly around|fly-around|flyby|fly by", "环绕飞行|绕飞|绕站飞行"),
     "fly": ("fly|flight|flew|flown|flying|soar", "飞行|飞|飞过|飞越"),
     "speed": ("speed|fast|velocity|mph|how fast|quickly", "速度|多快|时速|速率|秒速"),
-    "mass": ("mass|weigh|weight|heavy|ton|tonne|kilogram|kilogramme|kg|pound|lb", "重量|质量|多重|吨|公斤|千克|磅"),
+    "mass": (
+        "mass|weigh|weight|heavy|ton|tonne|kilogram|kilogramme|kg|pound|lb",
+        "重量|质量|多重|吨|公斤|千克|磅",
+    ),
     "size": ("size|big|large|length|wide|width|dimension|volume", "大小|尺寸|长度|宽度|体积|面积|多大"),
     "cost": ("cost|price|budget|expensive|dollar", "成本|花费|造价|费用|预算|美元"),
     "agency": (

@@ -615,7 +615,10 @@ class Sandbox:
             # Discord returns the earlier message instead of posting the same nonce twice.
             horizon = datetime.now(UTC).timestamp() - NONCE_WINDOW
             for earlier in reversed(self.messages.get(cid, [])):
-                if earlier.get("nonce") == str(nonce) and datetime.fromisoformat(earlier["timestamp"]).timestamp() > horizon:
+                if (
+                    earlier.get("nonce") == str(nonce)
+                    and datetime.fromisoformat(earlier["timestamp"]).timestamp() > horizon
+                ):
                     return json_response(earlier)
         message = self._build_message(payload, files, cid)
         if nonce is not None:
