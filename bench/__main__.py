@@ -21,7 +21,6 @@ from pathlib import Path
 
 import discord
 
-from bench import netguard
 from bench.harness import (
     AnswerWatch,
     BotKind,
@@ -33,7 +32,7 @@ from bench.harness import (
     synced_names,
 )
 from bench.scenarios import FLOOR, SCENARIOS, Scenario
-from bot.sandbox import Guild, Sandbox
+from bot.sandbox import Guild, Sandbox, netguard
 
 BOT_ORDER: tuple[BotKind, ...] = ("bare", "cupola")
 BUSY_MACHINE_CORES = 0.25

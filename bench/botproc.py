@@ -18,7 +18,7 @@ from typing import Protocol
 import discord
 from discord import app_commands
 
-from bench import netguard
+from bot.sandbox import netguard
 
 log = logging.getLogger("bench.botproc")
 READY_LINE = "READY"

@@ -9,7 +9,7 @@
    Burst 2 keeps the rate (an asyncio sleep overshoots a little; one spare token makes it up) and
    stays clear of the limit: a burst of 5 at 45/s can put 50+ requests in one second after jitter.
 
-Loopback only (bench/netguard.py). Prints a table; about a minute with the defaults.
+Loopback only (bot/sandbox/netguard.py). Prints a table; about a minute with the defaults.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from typing import Any
 
 from PIL import JpegImagePlugin
 
-from bench import netguard
 from bot.media import process_image, render_credit_card
 from bot.media.bench_helpers import make_jpeg
+from bot.sandbox import netguard
 
 log = logging.getLogger("bench.photos")
 DISCORD_GLOBAL_LIMIT = 50.0

@@ -16,7 +16,13 @@ from sqlalchemy import create_engine, text
 from bot.config import Settings, load_settings
 from bot.core import Cupola
 from bot.db import Database
-from bot.sandbox import Sandbox
+from bot.sandbox import Sandbox, netguard
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """No test may reach anything but loopback: name lookups and connects elsewhere fail at once."""
+    netguard.install()
+
 
 PG_URL = os.environ.get("CUPOLA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

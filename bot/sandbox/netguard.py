@@ -1,7 +1,7 @@
-"""Loopback-only networking for the benchmark and its bot processes.
+"""Loopback-only networking for the tests, the benchmarks and their bot processes.
 
-The bench runs the real bot, whose cogs may one day fetch feeds or images; this guard makes sure a
-benchmark run never reaches anything but 127.0.0.1 / ::1, whatever those cogs try.
+They run the real bot, whose cogs fetch feeds and images (the shipped articles link pictures on the
+internet); this guard makes sure a run never reaches anything but 127.0.0.1 / ::1, whatever they try.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ _installed = False
 
 
 class NonLoopbackError(OSError):
-    """A connection or lookup for a non-loopback address was refused by the bench."""
+    """A connection or lookup for a non-loopback address was refused (tests and benchmarks)."""
 
 
 def _is_loopback_host(host: object) -> bool:
@@ -36,7 +36,7 @@ def _is_loopback_host(host: object) -> bool:
 def _check_address(address: Any) -> None:
     # AF_UNIX addresses are paths (str/bytes); only (host, port, ...) tuples are internet addresses.
     if isinstance(address, tuple) and address and not _is_loopback_host(address[0]):
-        raise NonLoopbackError(f"bench: refusing to connect to {address[0]!r} (loopback only)")
+        raise NonLoopbackError(f"refusing to connect to {address[0]!r} (loopback only)")
 
 
 def install() -> None:
@@ -51,7 +51,7 @@ def install() -> None:
 
     def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
         if not _is_loopback_host(host):
-            raise NonLoopbackError(f"bench: refusing to resolve {host!r} (loopback only)")
+            raise NonLoopbackError(f"refusing to resolve {host!r} (loopback only)")
         return original_getaddrinfo(host, *args, **kwargs)
 
     def connect(self: socket.socket, address: Any) -> None:
