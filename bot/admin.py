@@ -13,7 +13,7 @@ from typing import Any, Literal
 from sqlalchemy import delete, func
 from sqlmodel import Session, select
 
-from bot.errors import UserFacingError
+from bot.errors import clean_input
 from bot.models import Article, AuditEntry, CrewMember, Fact, Passage, Photo, PhotoShown, utcnow
 from bot.photos import catalog
 from bot.photos.catalog import forget_in_pending_posts
@@ -46,20 +46,7 @@ class AuditLine:
 
 
 def _clean(value: str | None, limit: int, what: str, *, required: bool = False) -> str | None:
-    text = " ".join((value or "").split())
-    if not text:
-        if required:
-            raise UserFacingError(f"The {what} can't be empty.", key="admin.empty", what=what)
-        return None
-    if len(text) > limit:
-        raise UserFacingError(
-            f"The {what} is {len(text)} characters long; keep it under {limit}.",
-            key="admin.too_long",
-            what=what,
-            length=len(text),
-            limit=limit,
-        )
-    return text
+    return clean_input(value, limit, what, required=required, collapse=True)
 
 
 def record(*, session: Session, guild_id: int, user_id: int | None, action: str, target: str) -> None:

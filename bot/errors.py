@@ -24,3 +24,29 @@ class NotAdmin(UserFacingError, app_commands.CheckFailure):
         super().__init__(
             "Only server admins (Manage Server permission) can use this command.", key="error.not_admin"
         )
+
+
+def clean_input(
+    value: str | None,
+    limit: int,
+    what: str,
+    *,
+    required: bool = False,
+    empty_key: str = "input.empty",
+    collapse: bool = False,
+) -> str | None:
+    """Trim a member's text (``collapse``: also fold inner whitespace); refuse it empty or too long."""
+    text = " ".join((value or "").split()) if collapse else (value or "").strip()
+    if not text:
+        if required:
+            raise UserFacingError(f"The {what} can't be empty.", key=empty_key, what=what)
+        return None
+    if len(text) > limit:
+        raise UserFacingError(
+            f"The {what} is {len(text)} characters long; keep it under {limit}.",
+            key="input.too_long",
+            what=what,
+            length=len(text),
+            limit=limit,
+        )
+    return text

@@ -17,6 +17,7 @@ from bot.config import Settings, load_settings
 from bot.core import Cupola
 from bot.db import Database
 from bot.sandbox import Sandbox, netguard
+from tests.test_photos_support import ImageServer, serving_images
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -119,3 +120,10 @@ async def bot(sandbox: Sandbox, db: Database, db_url: str, tmp_path: Path) -> As
     settings = make_settings(sandbox, tmp_path, db_url)
     async with running_bot(settings, db, sandbox) as running:
         yield running
+
+
+@pytest.fixture
+async def image_server() -> AsyncIterator[ImageServer]:
+    """Real images made with Pillow, served over HTTP on 127.0.0.1."""
+    async with serving_images() as server:
+        yield server

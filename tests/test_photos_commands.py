@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.core import Cupola
 from bot.db import Database
@@ -22,15 +19,7 @@ from tests.test_photos_support import (
     insert_photos,
     processed_photo,
     seed_url_photos,
-    serving_images,
 )
-
-
-@pytest.fixture
-async def image_server() -> AsyncIterator[ImageServer]:
-    async with serving_images() as server:
-        yield server
-
 
 FLYAROUND_SOURCE = "[Astronauts took a fly-around](https://example.org/flyaround)"
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -18,14 +17,7 @@ from tests.test_photos_support import (
     footer,
     potd_service,
     seed_url_photos,
-    serving_images,
 )
-
-
-@pytest.fixture
-async def image_server() -> AsyncIterator[ImageServer]:
-    async with serving_images() as server:
-        yield server
 
 
 def ts(when: datetime) -> str:

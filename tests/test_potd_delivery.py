@@ -7,7 +7,6 @@ import asyncio
 import contextlib
 import io
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,14 +30,7 @@ from tests.test_photos_support import (
     footer,
     potd_service,
     seed_url_photos,
-    serving_images,
 )
-
-
-@pytest.fixture
-async def image_server() -> AsyncIterator[ImageServer]:
-    async with serving_images() as server:
-        yield server
 
 
 def utc(*args: int) -> datetime:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -31,16 +31,9 @@ from tests.test_photos_support import (
     png_16_bit,
     png_header_only,
     potd_service,
-    serving_images,
     truncated_jpeg,
 )
 from tests.test_potd_delivery import set_schedule
-
-
-@pytest.fixture
-async def image_server() -> AsyncIterator[ImageServer]:
-    async with serving_images() as server:
-        yield server
 
 
 @cache

@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 
 from bot import delivery
 from bot.content import visible_to
-from bot.errors import UserFacingError
+from bot.errors import clean_input
 from bot.media import ProcessedImage, same_picture
 from bot.models import Article, Delivery, Photo, PhotoShown
 
@@ -172,20 +172,7 @@ def list_credits(*, session: Session, guild_id: int | None) -> list[CreditGroup]
 
 
 def _clean(value: str | None, limit: int, what: str, *, required: bool = False) -> str | None:
-    text = (value or "").strip()
-    if not text:
-        if required:
-            raise UserFacingError(f"A photo needs a {what}.", key=f"photos.need_{what}")
-        return None
-    if len(text) > limit:
-        raise UserFacingError(
-            f"The {what} is {len(text)} characters long; keep it under {limit}.",
-            key="photos.too_long",
-            what=what,
-            length=len(text),
-            limit=limit,
-        )
-    return text
+    return clean_input(value, limit, what, required=required, empty_key=f"photos.need_{what}")
 
 
 def find_duplicate(
