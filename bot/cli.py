@@ -90,7 +90,7 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
             synced = await bot.tree.sync(guild=guild)
         else:
             synced = await bot.tree.sync()
-    where = f"guild {guild_id}" if guild_id else "globally (may take up to an hour to show everywhere)"
+    where = f"in guild {guild_id}" if guild_id else "globally (may take up to an hour to show everywhere)"
     print(f"Registered {len(synced)} commands {where}: " + ", ".join(f"/{c.name}" for c in synced))
     return 0
 

@@ -174,3 +174,23 @@ def test_example_config_documents_every_setting_with_its_default() -> None:
             assert name in example.get(section, {}), f"config.example.toml lacks [{section}] {name}"
     loaded = load_settings(ROOT / "config.example.toml", env={})
     assert loaded.model_dump() == defaults.model_dump()
+
+
+async def test_sync_registers_commands_globally_or_in_one_guild(tmp_path: Path) -> None:
+    sandbox = Sandbox(token="operator-token")
+    guild = sandbox.add_guild("Operators")
+    async with sandbox:
+        cfg = tmp_path / "config.toml"
+        cfg.write_text(
+            f'[discord]\ntoken = "operator-token"\napi_base = "{sandbox.api_base}"\n'
+            f'[paths]\ndata_dir = "{tmp_path / "data"}"\n'
+        )
+        code, out, err = await cupola("sync", "--guild", str(guild.id), "--config", str(cfg), cwd=tmp_path)
+        assert code == 0, err
+        assert f"commands in guild {guild.id}" in out and "/about" in out
+        assert {c["name"] for c in sandbox.commands[guild.id]} >= {"about", "iss", "crew", "photo", "admin"}
+        assert sandbox.commands[None] == []
+        code, out, err = await cupola("sync", "--config", str(cfg), cwd=tmp_path)
+        assert code == 0, err
+        assert "globally" in out
+        assert {c["name"] for c in sandbox.commands[None]} >= {"about", "iss", "crew", "photo", "admin"}
