@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import delete, func
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.errors import clean_input
-from bot.models import Article, AuditEntry, CrewMember, Fact, Passage, Photo, PhotoShown, utcnow
+from bot.knowledge.store import delete_derived
+from bot.models import Article, AuditEntry, CrewMember, Fact, Photo, utcnow
 from bot.photos import catalog
-from bot.photos.catalog import forget_in_pending_posts
 
 Kind = Literal["article", "photo", "fact", "crew"]
 KINDS: tuple[Kind, ...] = ("article", "photo", "fact", "crew")
@@ -200,13 +200,7 @@ def remove_article(
     ).first()
     if article is None:
         return None
-    photo_ids = session.exec(select(Photo.id).where(Photo.article_id == article_id)).all()
-    for photo_id in photo_ids:
-        forget_in_pending_posts(photo_id, session=session, guild_id=guild_id)
-    if photo_ids:
-        session.execute(delete(PhotoShown).where(PhotoShown.photo_id.in_(photo_ids)))  # type: ignore[attr-defined]
-    for model in (Passage, Fact, CrewMember, Photo):
-        session.execute(delete(model).where(model.article_id == article_id))  # type: ignore[attr-defined]
+    delete_derived(article_id, session=session, guild_id=guild_id)
     session.delete(article)
     record(
         session=session,

@@ -218,3 +218,45 @@ async def test_cli_import_and_ask(tmp_path: Path) -> None:
     assert rows[1]["answer"].startswith("我的文章里没有提到")
     code, out, _ = await cupola("ask", "Who took the photos?", cwd=tmp_path)
     assert code == 0 and out.startswith("Thomas Pesquet took the photos.")
+
+
+async def test_edited_article_photos_leave_pending_posts(db: Database) -> None:
+    """An edit replaces an article's photos: a photo-of-the-day post waiting on an old one re-chooses."""
+    from datetime import UTC, datetime
+
+    from bot import delivery
+
+    article = "Station photos released\n\nThe photo shows the station above Earth. Credit: NASA.\n"
+    first = await Knowledge(db).import_bytes(
+        article.encode() + b"\n![Station](https://example.org/a.jpg)\n", filename="photos.md", guild_id=None
+    )
+
+    def photo_ids(*, session) -> list[int]:  # type: ignore[no-untyped-def]
+        return list(session.exec(select(Photo.id).where(Photo.article_id == first.article_id)).all())
+
+    old_photo = (await db.run(photo_ids))[0]
+    claim = await db.run(
+        delivery.claim,
+        "potd",
+        "g:2026-12-01",
+        channel_id=1,
+        guild_id=5,
+        now=datetime(2026, 12, 1, tzinfo=UTC),
+        payload={"photo_id": old_photo},
+    )
+    assert claim is not None
+    edited = article.replace("above Earth", "above the Pacific") + "\n![Station](https://example.org/b.jpg)\n"
+    updated = await Knowledge(db).import_bytes(edited.encode(), filename="photos.md", guild_id=None)
+    assert updated.status == "updated"
+
+    def urls(*, session) -> set[str | None]:  # type: ignore[no-untyped-def]
+        return set(session.exec(select(Photo.url).where(Photo.article_id == first.article_id)).all())
+
+    assert "https://example.org/a.jpg" not in await db.run(urls)  # ids may be reused on SQLite
+
+    def payload(*, session) -> str:  # type: ignore[no-untyped-def]
+        from bot.models import Delivery
+
+        return session.get(Delivery, claim.id).payload
+
+    assert "photo_id" not in await db.run(payload)

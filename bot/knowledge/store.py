@@ -18,7 +18,8 @@ from sqlmodel import Session, select
 
 from bot.knowledge.ingest import ParsedArticle, parse_article
 from bot.knowledge.lexicon import canonical_agency
-from bot.models import Article, CrewMember, Fact, Passage, Photo
+from bot.models import Article, CrewMember, Fact, Passage, Photo, PhotoShown
+from bot.photos.catalog import forget_in_pending_posts
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +92,7 @@ def import_parsed(
     session.flush()
     assert article.id is not None
     if existing is not None:
-        for model in (Passage, Fact, CrewMember, Photo):
-            session.execute(delete(model).where(model.article_id == article.id))  # type: ignore[attr-defined]
+        delete_derived(article.id, session=session, guild_id=guild_id)
     for passage in parsed.passages:
         session.add(Passage(article_id=article.id, position=passage.index, text=passage.text))
     for fact in parsed.facts:
@@ -145,6 +145,18 @@ def import_parsed(
         )
     session.flush()
     return _result(article, parsed, status)
+
+
+def delete_derived(article_id: int, *, session: Session, guild_id: int | None) -> None:
+    """Drop what was taken from an article (an edit re-derives it, a removal needs it gone): its
+    photos also leave every rotation and any photo-of-the-day post still waiting to go out."""
+    photo_ids = session.exec(select(Photo.id).where(Photo.article_id == article_id)).all()
+    for photo_id in photo_ids:
+        forget_in_pending_posts(photo_id, session=session, guild_id=guild_id)
+    if photo_ids:
+        session.execute(delete(PhotoShown).where(PhotoShown.photo_id.in_(photo_ids)))  # type: ignore[attr-defined]
+    for model in (Passage, Fact, CrewMember, Photo):
+        session.execute(delete(model).where(model.article_id == article_id))  # type: ignore[attr-defined]
 
 
 def _result(
