@@ -619,6 +619,11 @@ _ABBREVIATIONS = frozenset(
     "jan feb mar apr jun jul aug sep sept oct nov dec mt ft".split()
 )
 _ZH_END = "。！？!?"
+_CITATION_RE = re.compile(r"\[(?:\d{1,3}|[a-z]|citation needed)\]")
+_CLOCK_CONTINUES_RE = re.compile(
+    r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec|Mon|Tue|Wed|Thu|Fri|Sat|Sun|[ECMP][SD]T\b|UTC|GMT|"
+    r"Moscow|local|Eastern|Central|Pacific)"
+)
 _CLOSERS = "\"'”’」』）)]】"
 
 
@@ -641,6 +646,10 @@ def split_sentences(text: str) -> list[str]:
             j = i + 1
             while j < n and text[j] in _CLOSERS:
                 j += 1
+            citation = _CITATION_RE.match(text, j)
+            while citation:  # "...in 2022.[8] Prior to..." ends the sentence after the marker
+                j = citation.end()
+                citation = _CITATION_RE.match(text, j)
             if j >= n:
                 boundary, end = True, j
             elif text[j].isspace():
@@ -651,6 +660,8 @@ def split_sentences(text: str) -> list[str]:
                 word = re.search(r"([A-Za-z][A-Za-z.]*)$", text[start:i])
                 prev = word.group(1).lower() if word else ""
                 is_abbrev = prev in _ABBREVIATIONS or (len(prev) == 1 and _is_initial(text[start:i]))
+                if prev in ("a.m", "p.m") and _CLOCK_CONTINUES_RE.match(text, k):
+                    is_abbrev = True  # "at 3:27 a.m. Aug. 26", "6:32 p.m. EST Thursday"
                 if (
                     nxt.isupper() or nxt.isdigit() or nxt in "\"'“‘(" or "\u4e00" <= nxt <= "\u9fff"
                 ) and not is_abbrev:

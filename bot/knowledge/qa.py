@@ -19,11 +19,13 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.knowledge import phrasing
+from bot.knowledge import answering, phrasing
 from bot.knowledge.analysis import QuestionAnalysis, Unit, analyse_question, index_terms
 from bot.knowledge.extract import NAME_RE, clean_name
 from bot.knowledge.ingest import CrewRef, FactRef, ParsedArticle
 from bot.knowledge.lexicon import AGENCIES, ZH_NUMERAL_CHARS, detect_language, normalize_text
+from bot.knowledge.retrieval import SentenceIndex
+from bot.knowledge.text import term_set
 
 log = logging.getLogger(__name__)
 
@@ -361,6 +363,7 @@ class KnowledgeIndex:
         self._rank_en: dict[int, int] = {}
         self._rank_zh: dict[int, int] = {}
         self._next_pid = 0
+        self._sentences = SentenceIndex()
 
     # -----------------------------------------------------------------------------------------
     # Building
@@ -425,6 +428,16 @@ class KnowledgeIndex:
             if parsed.photographer or any(img.credit for img in parsed.images):
                 bisect.insort(self._photo_articles.setdefault(scope, []), (rec.order, article_id))
             self._articles[article_id] = rec
+            self._sentences.add(
+                article_id,
+                guild_id=guild_id,
+                title=parsed.title,
+                title_terms=term_set(parsed.title),
+                sentences=[p.text for p in parsed.passages],
+                sentence_terms=[term_set(p.text) for p in parsed.passages],
+                paragraphs=[0 for p in parsed.passages],
+                language=parsed.language,
+            )
         log.debug("indexed article %s (%s passages, guild %s)", article_id, len(rec.pids), guild_id)
 
     def remove_article(self, article_id: int) -> bool:
@@ -433,6 +446,7 @@ class KnowledgeIndex:
             rec = self._articles.pop(article_id, None)
             if rec is None:
                 return False
+            self._sentences.remove(article_id)
             scope = rec.scope
             # Terms are recomputed rather than kept: removal is rare, memory for 10k articles is not.
             all_terms = [index_terms(p.text) for p in rec.parsed.passages]
@@ -608,11 +622,32 @@ class KnowledgeIndex:
         stations = qa.stations or {"iss"}
         with self._lock:
             try:
-                result = self._answer(qa, scopes, stations)
+                result = None
+                if not answering.names_a_mission(question):
+                    result = self._answer_structured(qa, scopes, stations)
+                result = result or self._answer_general(question, scopes)
             except Exception:  # an index bug must not take the command down with it
                 log.exception("answering %r failed", question)
                 result = None
         return result or _not_found(qa, question)
+
+    def _answer_general(self, question: str, scopes: tuple[Scope, ...]) -> Answer | None:
+        found = answering.find(self._sentences, question, scopes)
+        if found is None:
+            return None
+        rec = self._articles[found.hit.article.article_id]
+        text = found.lead or found.quote
+        return Answer(
+            True,
+            found.question.language,
+            text,
+            found.quote,
+            rec.article_id,
+            rec.title,
+            rec.parsed.published,
+            [rec.title],
+            "passage",
+        )
 
     def _answer(self, qa: QuestionAnalysis, scopes: tuple[Scope, ...], stations: set[str]) -> Answer | None:
         member = self._mentioned_member(qa, scopes)
@@ -627,6 +662,16 @@ class KnowledgeIndex:
         if intent is not None and intent not in ("crew_list", "photographer", "credit") and wanted is None:
             wanted = "number"
         return self._answer_passage(qa, scopes, stations, wanted)
+
+    def _answer_structured(
+        self, qa: QuestionAnalysis, scopes: tuple[Scope, ...], stations: set[str]
+    ) -> Answer | None:
+        """The station's key facts, its crew and its photos, from what the articles' parse extracted."""
+        member = self._mentioned_member(qa, scopes)
+        if member is not None and self._only_explained(qa, "crew_member", member):
+            return self._answer_member(qa, member)
+        intent = _intent(qa)
+        return self._answer_intent(qa, intent, scopes, stations) if intent is not None else None
 
     # --- structured answers -------------------------------------------------------------------
     def _answer_intent(

@@ -97,3 +97,10 @@ def crew_member_embed(entry: CrewEntry, lang: str) -> discord.Embed:
         inline=False,
     )
     return embed
+
+
+def answer_plain(answer: Answer, lang: str) -> str:
+    """The reply as plain text (the console, `cupola ask` and the evaluation read this)."""
+    if not answer.found or not answer.quote:
+        return answer.text
+    return f"{answer.text}\n> {answer.quote}"

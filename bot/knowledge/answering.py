@@ -1,0 +1,315 @@
+"""From a question to an answer: rank sentences, check the named things, read out the value, or abstain.
+
+The rules that keep answers honest:
+- every named thing of the question (a mission such as Crew-7 or 神舟十三号, a person, a module) must be
+  in the supporting article; a designator must be in the sentence, its paragraph neighbours or the
+  title, so a number stated about Crew-8 is never given for Crew-7;
+- a typed question (how many, when, who, where …) needs a value of that type in the sentence;
+- the sentence must itself carry some of the question's words, and the weighted share of the
+  question it covers must pass :data:`THRESHOLD`. Otherwise: "not in my articles".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.knowledge.extraction import (
+    Extracted,
+    chinese_names,
+    dates,
+    people_en,
+    proper_phrases,
+    quantities,
+    quoted_zh,
+)
+from bot.knowledge.question import Question, analyse
+from bot.knowledge.retrieval import NEIGHBOUR_CREDIT, TRANSLATION_CREDIT, Concept, Hit, Scope, SentenceIndex
+from bot.knowledge.text import HAN_RE, language_of, normalise, terms
+
+THRESHOLD = 0.56
+_TYPED = {"quantity", "duration", "distance", "height", "age", "speed", "when", "who", "where"}
+_VALUE_TYPES = {"quantity", "duration", "distance", "height", "age", "speed", "when"}
+_TIME_UNITS = {"day", "hour", "minut", "month", "year", "week", "second", "time"}
+_DISTANCE_UNITS = {
+    "kilomet",
+    "mile",
+    "meter",
+    "metr",
+    "feet",
+    "foot",
+    "km",
+    "mi",
+    "m",
+    "ft",
+    "yard",
+    "inch",
+    "centimet",
+}
+
+
+@dataclass(frozen=True)
+class Found:
+    """The best supported sentence with the value read out of it (``lead``), in the question's language."""
+
+    hit: Hit
+    question: Question
+    lead: str | None
+    quote: str
+    quote_language: str
+    score: float
+
+
+def _value_terms(surface: str) -> set[str]:
+    return {t.term for t in terms(normalise(surface))}
+
+
+def _fresh(cands: Sequence[Extracted], question: Question) -> list[Extracted]:
+    """Candidates that are not just words of the question back again."""
+    out = []
+    for cand in cands:
+        words = _value_terms(cand.surface)
+        if words and words <= question.words:
+            continue
+        out.append(cand)
+    return out
+
+
+def _quantity_pick(cands: list[Extracted], question: Question) -> list[Extracted]:
+    qtype, unit = question.qtype, question.unit
+    unit_key = None
+    if unit:
+        from bot.knowledge.extraction import _unit_key
+
+        unit_key = _unit_key(unit)
+    ranked = []
+    for cand in cands:
+        bare_year = cand.unit is None and re.fullmatch(r"(?:19|20)\d{2}", cand.surface.strip())
+        if bare_year:
+            continue
+        score = 0
+        if unit_key and cand.unit == unit_key:
+            score += 3
+        if qtype == "duration" and cand.unit in _TIME_UNITS:
+            score += 2
+        if qtype == "age" and (cand.unit == "year" or "old" in cand.surface or "岁" in cand.surface):
+            score += 2
+        if qtype in ("distance", "height") and cand.unit in _DISTANCE_UNITS:
+            score += 2
+        if (
+            qtype == "quantity"
+            and question.detail == "money"
+            and re.search(r"\$|dollar|美元|元|euro|亿|million|billion", cand.surface + cand.en, re.I)
+        ):
+            score += 3
+        if qtype == "duration" and cand.unit not in _TIME_UNITS and cand.unit is not None:
+            score -= 2
+        if cand.unit is not None:
+            score += 1
+        ranked.append((score, cand))
+    ranked = [(score, cand) for score, cand in ranked if _unit_fits(cand, question)]
+    ranked.sort(key=lambda x: (-x[0], x[1].start))
+    return [c for _, c in ranked]
+
+
+_MASS_UNITS = {"kilogram", "kg", "ton", "tonn", "t", "pound", "lb", "吨", "gram"}
+_SPEED_UNITS = {"mph", "kph", "km/h", "kilomet", "mile", "knot"}
+_MONEY_RE = re.compile(r"\$|dollar|美元|元|euro|€|£|pound|yen|rubl|亿|million|billion", re.I)
+
+
+def _strength(cand: Extracted, question: Question) -> int:
+    """2: the value carries the unit asked for ("how many orbits" → "3,184 orbits"); 1: it has a unit; 0."""
+    from bot.knowledge.extraction import _unit_key
+
+    if question.unit and cand.unit == _unit_key(question.unit):
+        return 2
+    if question.qtype == "when" and question.detail == "time":
+        return 2 if cand.unit == "time" else -2
+    return 1 if cand.unit else 0
+
+
+def _unit_fits(cand: Extracted, question: Question) -> bool:
+    """A duration needs a time unit, a distance a length unit …: "two NASA astronauts" is no duration."""
+    qtype, detail = question.qtype, question.detail
+    unit = cand.unit
+    if qtype == "duration":
+        return unit in _TIME_UNITS or (detail == "or_length" and unit in _DISTANCE_UNITS)
+    if qtype in ("distance", "height"):
+        return unit in _DISTANCE_UNITS
+    if qtype == "speed":
+        return unit in _SPEED_UNITS or "per" in cand.surface or "/" in cand.surface
+    if qtype == "age":
+        return unit == "year" or "old" in cand.surface or "岁" in cand.surface or unit == "age"
+    if detail == "mass":
+        return unit in _MASS_UNITS
+    if detail == "money":
+        return bool(_MONEY_RE.search(cand.surface + " " + cand.en))
+    return True
+
+
+def _place_candidates(sentence: str, question: Question) -> list[Extracted]:
+    out: list[Extracted] = []
+    if HAN_RE.search(sentence):
+        out.extend(chinese_names(sentence, ("ns",)))
+        for match in re.finditer(
+            r"[\u4e00-\u9fff]{2,12}(?:发射场|航天中心|训练中心|中心|基地|发射中心|港|频道|海域|海)", sentence
+        ):
+            out.append(Extracted(match.group(0), match.group(0), match.group(0), match.start()))
+        out.extend(c for c in quoted_zh(sentence) if re.fullmatch(r"[A-Za-z][\w .'-]+", c.surface))
+    for match in re.finditer(
+        r"\b(?:in|at|from|off|near|to|into|on) (?:the )?((?:[A-Z][\w’'.-]*)(?:\s+(?:of\s+(?:the\s+)?)?[A-Z][\w’'.-]*)*)",
+        sentence,
+    ):
+        surface = match.group(1).strip(" .,")
+        if surface.lower() in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"):
+            continue
+        out.append(Extracted(surface, surface, surface, match.start(1)))
+    return sorted(out, key=lambda c: c.start)
+
+
+def candidates(sentence: str, question: Question) -> list[Extracted]:
+    qtype = question.qtype
+    if qtype in ("quantity", "duration", "distance", "height", "age", "speed"):
+        return _quantity_pick(_fresh(quantities(sentence), question), question)
+    if qtype == "when":
+        found = _fresh(dates(sentence), question)
+        if question.detail == "time":
+            found = [c for c in found if c.unit == "time"]
+        elif question.detail == "year":
+            found = [c for c in found if re.search(r"(?:19|20)\d{2}", c.surface)]
+        else:
+            found.sort(key=lambda c: (c.unit == "time", c.start))
+        return found
+    if qtype == "who":
+        if HAN_RE.search(sentence):
+            tags = ("nr", "nrfg", "nrt", "nt") if question.detail == "company" else ("nr", "nrfg", "nrt")
+            people = _fresh(chinese_names(sentence, tags), question)
+        else:
+            exclude = {w for w in question.words}
+            people = [
+                c for c in people_en(sentence, exclude) if not (_value_terms(c.surface) & question.words)
+            ]
+            if question.detail == "company":
+                people = [c for c in _fresh(proper_phrases(sentence), question) if " " in c.surface] + people
+        return people
+    if qtype == "where":
+        return _fresh(_place_candidates(sentence, question), question)
+    if qtype == "what":
+        if HAN_RE.search(sentence):
+            return _fresh(quoted_zh(sentence) + chinese_names(sentence, ("nz", "nt", "ns", "nr")), question)
+        found = [c for c in _fresh(proper_phrases(sentence), question) if c.start > 0]
+        return [c for c in found if not (_value_terms(c.surface) <= question.words)]
+    return []
+
+
+def _by_label(question: Question, label: str) -> Concept:
+    return next(c for c in question.concepts if c.label == label)
+
+
+def _other_subject(sentence: str, question: Question) -> bool:
+    """A question about the station itself gets no value from a sentence about a mission or a person."""
+    if not any(_is_station(c) for c in question.concepts):
+        return False
+    if any(c.entity and not _is_station(c) for c in question.concepts):
+        return False
+    found = {t.term for t in terms(normalise(sentence))}
+    if any(re.search(r"-\d", term) for term in found - question.words):
+        return True
+    if HAN_RE.search(sentence):
+        return bool(_fresh(chinese_names(sentence), question))
+    return bool(people_en(sentence, set()))
+
+
+_STATION_TERMS = frozenset(
+    {
+        "iss",
+        "国际空间站",
+        "station",
+        "空间站",
+        "intern",
+        "space",
+        "国际",
+        "空间",
+        "earth",
+        "地球",
+        "sun",
+        "太阳",
+        "moon",
+        "月球",
+    }
+)
+
+
+def _is_station(concept: Concept) -> bool:
+    return concept.label in _STATION_TERMS
+
+
+def _entity_ok(concept: Concept, hit: Hit, index: SentenceIndex) -> bool | None:
+    """True: present where it must be; False: absent; None: cannot be checked in this language."""
+    if concept.strict:
+        return hit.coverage.get(concept.label, 0.0) > 0
+    if index.in_article(concept.every, hit.article):
+        return True
+    latin = not HAN_RE.search(concept.label)
+    if latin and hit.article.language == "zh" and not any(HAN_RE.search(a) for a in concept.every):
+        return None  # a Latin name in a Chinese article is written in characters we cannot derive
+    return False
+
+
+def _lead_text(picked: Sequence[Extracted], question: Question) -> str | None:
+    if not picked:
+        return None
+    zh = question.language == "zh"
+    if question.qtype == "who" and len(picked) > 1:
+        names = []
+        for cand in picked[:4]:
+            name = cand.zh if zh else cand.en
+            if name not in names:
+                names.append(name)
+        return ("、" if zh else ", ").join(names)
+    first = picked[0]
+    return first.zh if zh else first.en
+
+
+def find(index: SentenceIndex, question: str, scopes: tuple[Scope, ...]) -> Found | None:
+    q = analyse(question)
+    if not q.concepts:
+        return None
+    hits = index.search(q.concepts, scopes)
+    best: Found | None = None
+    weights = {c.label: index.concept_weight(c) for c in q.concepts}
+    plain = [c for c in q.concepts if not c.entity]
+    for hit in hits[:25]:
+        verdicts = {c.label: _entity_ok(c, hit, index) for c in q.concepts if c.entity or c.weight_cap}
+        if any(ok is False for label, ok in verdicts.items() if _by_label(q, label).entity):
+            continue
+        unknown = [label for label, ok in verdicts.items() if ok is None]
+        score = hit.score
+        if unknown:  # judge a Chinese article on the rest of the question
+            total = sum(weights.values()) or 1.0
+            drop = sum(weights[label] for label in unknown)
+            score = min(1.0, score * total / max(total - drop, 1e-6))
+        if plain and not any(hit.coverage.get(c.label, 0) >= TRANSLATION_CREDIT for c in plain):
+            continue  # the sentence itself must say something the question asks about
+        if any(c.focus and hit.coverage.get(c.label, 0) < NEIGHBOUR_CREDIT for c in q.concepts):
+            continue  # the thing asked about is not what this sentence is about
+        sentence = index.texts[hit.sentence] or ""
+        picked = candidates(sentence, q)
+        if q.qtype in _VALUE_TYPES and not picked:
+            continue  # "how many" / "when" with no number or date here: this sentence cannot answer
+        if q.qtype in _VALUE_TYPES and _other_subject(sentence, q):
+            continue  # a number about a module, a spacecraft or a person is not the station's
+        if q.qtype in _TYPED:
+            score += (0.1 + 0.05 * _strength(picked[0], q)) if picked else -0.3
+        if best is None or score > best.score:
+            best = Found(hit, q, _lead_text(picked, q), sentence, language_of(sentence), score)
+    if best is None or best.score < THRESHOLD:
+        return None
+    return best
+
+
+def names_a_mission(question: str) -> bool:
+    """Whether the question names a mission or vehicle ("Crew-7", "神舟十三号"): then it is not about
+    the station's own figures, whatever words it shares with them."""
+    return any(c.strict for c in analyse(question).concepts)

@@ -1,0 +1,389 @@
+"""Reading the answer out of a sentence, by question type: a number with its unit, a date, a name, a place.
+
+Each extractor returns candidates in the sentence's own words with, where it is a value, the same
+value in the other language ("199 days" ↔ "199天", "Oct. 16" ↔ "10月16日"), so a reply can state the
+answer in the question's language and quote the sentence in its own.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.knowledge import bilingual
+from bot.knowledge.text import stem, zh_number
+
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+_MONTH_RE = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?|"
+    r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_WEEKDAY_RE = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+_TIME_RE = (
+    r"\d{1,2}:\d{2}(?:\s*(?:a\.m\.|p\.m\.|am\b|pm\b))?(?:\s*(?:EDT|EST|CDT|CST|PDT|PST|UTC|GMT|BST|CET|CEST|"
+    r"Moscow time|local time|Eastern|Central))?"
+)
+_EN_DATE = re.compile(
+    rf"(?:{_WEEKDAY_RE},?\s+)?{_MONTH_RE}\s+\d{{1,2}}(?:st|nd|rd|th)?(?:,?\s+\d{{4}})?"
+    rf"|{_MONTH_RE}\s+\d{{4}}|\b(?:early|mid|late)[- ]{_MONTH_RE}|\b{_MONTH_RE}(?=[\s,.]|$)"
+    rf"|\b(?:in|since|by|until|from) (?:19|20)\d{{2}}\b|\b{_WEEKDAY_RE}\b"
+)
+_EN_TIME = re.compile(_TIME_RE)
+_YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
+_ZH_DATE = re.compile(
+    r"(?:(?:\d{4}|今|去|明)年)?(?:\d{1,2}月)?(?:\d{1,2}[日号])?(?:凌晨|上午|下午|晚上|早上|中午)?"
+    r"(?:\d{1,2}[时点](?:\d{1,2}分)?(?:\d{1,2}秒)?)?"
+)
+_ZH_WEEKDAY = re.compile(r"(?:周|星期)[一二三四五六日天](?:\s*[(（]\d{1,2}日[)）])?")
+
+_WORD_NUMBERS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "dozen": 12,
+    "dozens": 24,
+    "hundreds": 200,
+    "thousands": 2000,
+}
+_NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_WORDNUM = "|".join(sorted(_WORD_NUMBERS, key=len, reverse=True))
+_SCALE = r"(?:\s+(?:million|billion|thousand|trillion))?"
+_EN_QUANTITY = re.compile(
+    rf"(?<![\w.:-])(?:more than |nearly |about |almost |over |some |around |roughly |up to )?"
+    rf"(?P<num>{_NUM}|(?:{_WORDNUM})(?:[- ](?:{_WORDNUM}))?)\b{_SCALE}"
+    rf"(?:[- ](?P<unit>(?:[a-zA-Z]+)(?:[- ](?:old|long))?)(?:\s+(?P<unit2>[a-zA-Z]+))?)?",
+    re.IGNORECASE,
+)
+_ZH_NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)(?:[万亿])?"
+_ZH_QUANTITY = re.compile(
+    rf"(?P<num>{_ZH_NUM})(?:多)?(?P<unit>个月|小时|分钟|公斤|千克|公里|千米|英里|美元|新元|欧元|日元|卢布|[天年周次块名位人颗艘架项条只圈岁吨米元倍])(?![0-9])"
+)
+_TIME_UNITS = {
+    "day": "天",
+    "hour": "小时",
+    "minut": "分钟",
+    "month": "个月",
+    "year": "年",
+    "week": "周",
+    "second": "秒",
+}
+_ZH_TIME_UNITS = {
+    "天": "day",
+    "日": "day",
+    "小时": "hour",
+    "分钟": "minute",
+    "个月": "month",
+    "年": "year",
+    "周": "week",
+}
+_UNIT_EQUIV = {
+    "kg": "kilogram",
+    "kilogram": "kilogram",
+    "公斤": "kilogram",
+    "千克": "kilogram",
+    "km": "kilomet",
+    "kilomet": "kilomet",
+    "公里": "kilomet",
+    "千米": "kilomet",
+    "mile": "mile",
+    "mi": "mile",
+    "英里": "mile",
+    "天": "day",
+    "日": "day",
+    "小时": "hour",
+    "分钟": "minut",
+    "个月": "month",
+    "年": "year",
+    "岁": "year",
+    "周": "week",
+    "圈": "orbit",
+    "次": "time",
+}
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """One candidate answer in a sentence: its words there, its value in English and Chinese."""
+
+    surface: str
+    en: str
+    zh: str
+    start: int
+    unit: str | None = None
+
+
+def _en_number(raw: str) -> float | None:
+    raw = raw.lower().replace(",", "")
+    try:
+        return float(raw)
+    except ValueError:
+        pass
+    total = 0
+    for part in re.split(r"[- ]", raw):
+        if part not in _WORD_NUMBERS:
+            return None
+        total += _WORD_NUMBERS[part]
+    return float(total)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,}"
+
+
+def _unit_key(word: str | None) -> str | None:
+    if not word:
+        return None
+    if re.search("[\u4e00-\u9fff]", word):
+        return _UNIT_EQUIV.get(word, word)
+    key = stem(word.lower().split("-")[0].split(" ")[0])
+    return _UNIT_EQUIV.get(key, key)
+
+
+def quantities(sentence: str) -> list[Extracted]:
+    out: list[Extracted] = []
+    for match in _EN_QUANTITY.finditer(sentence):
+        value = _en_number(match["num"])
+        if value is None:
+            continue
+        surface = match.group(0).strip()
+        unit = match["unit"]
+        if unit and unit.lower() in ("a", "the", "and", "of", "in", "on", "at", "to", "for", "with", "from"):
+            surface = match["num"]
+            unit = None
+        key = _unit_key(unit)
+        zh_unit = _TIME_UNITS.get(key or "", "")
+        scale = re.search(r"million|billion|thousand|trillion", surface, re.I)
+        zh_value = _fmt(value)
+        if scale:
+            factor = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}[
+                scale.group(0).lower()
+            ]
+            total = value * factor
+            zh_value = _fmt(total / 1e8) + "亿" if total >= 1e8 else _fmt(total / 1e4) + "万"
+        zh = f"{zh_value}{zh_unit}" if zh_unit else (f"{zh_value} {unit}" if unit else zh_value)
+        out.append(Extracted(surface, surface, zh, match.start(), key))
+    for match in re.finditer(r"[A-Z][a-z]+, (\d{1,3}),", sentence):  # "Kayla Barron, 34,"
+        out.append(Extracted(match.group(1), match.group(1), f"{match.group(1)}岁", match.start(1), "age"))
+    for match in _ZH_QUANTITY.finditer(sentence):
+        raw = match["num"]
+        scale = raw[-1] if raw[-1] in "万亿" else ""
+        number = raw[:-1] if scale else raw
+        value = float(number) if re.fullmatch(r"\d+(?:\.\d+)?", number) else zh_number(number)
+        if value is None:
+            continue
+        unit = match["unit"]
+        en_value = _fmt(float(value))
+        if scale:
+            total = float(value) * (1e8 if scale == "亿" else 1e4)
+            en_value = (_fmt(total / 1e9) + " billion") if total >= 1e9 else (_fmt(total / 1e6) + " million")
+        en_unit = _ZH_TIME_UNITS.get(unit)
+        if unit == "美元":
+            en = f"US${en_value}"
+        elif en_unit:
+            en = f"{en_value} {en_unit}{'s' if float(value) != 1 else ''}"
+        elif unit in ("公斤", "千克"):
+            en = f"{en_value} kg"
+        elif unit in ("公里", "千米"):
+            en = f"{en_value} km"
+        else:
+            en = en_value
+        out.append(Extracted(match.group(0), en, match.group(0), match.start(), _unit_key(unit)))
+    out.sort(key=lambda e: e.start)
+    return out
+
+
+def _month_number(word: str) -> int | None:
+    word = word.lower().rstrip(".")
+    for i, name in enumerate(_MONTHS, 1):
+        if name.startswith(word[:3]) and len(word) >= 3:
+            return i
+    return None
+
+
+def _en_date_zh(surface: str) -> str:
+    month = re.search(_MONTH_RE, surface)
+    day = re.search(r"\b(\d{1,2})(?:st|nd|rd|th)?\b(?!:)", surface[month.end() :] if month else "")
+    year = _YEAR.search(surface)
+    parts = []
+    if year:
+        parts.append(f"{year.group(0)}年")
+    if month:
+        number = _month_number(month.group(0))
+        if number:
+            parts.append(f"{number}月")
+    if day and month:
+        parts.append(f"{int(day.group(1))}日")
+    return "".join(parts) or surface
+
+
+def _zh_date_en(surface: str) -> str:
+    year = re.search(r"(\d{4})年", surface)
+    month = re.search(r"(\d{1,2})月", surface)
+    day = re.search(r"(\d{1,2})[日号]", surface)
+    clock = re.search(r"(\d{1,2})[时点](?:(\d{1,2})分)?", surface)
+    parts = []
+    if month:
+        parts.append(_MONTHS[int(month.group(1)) - 1].capitalize() if 1 <= int(month.group(1)) <= 12 else "")
+        if day:
+            parts[-1] += f" {int(day.group(1))}"
+    if year:
+        parts.append(year.group(1) if not parts else f", {year.group(1)}")
+    text = "".join(p if p.startswith(",") else (" " + p if i else p) for i, p in enumerate(parts)).strip()
+    if clock:
+        text = f"{text}, {int(clock.group(1)):02d}:{int(clock.group(2) or 0):02d}".strip(", ")
+    return text or surface
+
+
+def dates(sentence: str) -> list[Extracted]:
+    out: list[Extracted] = []
+    for match in _EN_DATE.finditer(sentence):
+        surface = match.group(0).strip()
+        surface = re.sub(r"^(?:in|since|by|until|from) ", "", surface)
+        out.append(Extracted(surface, surface, _en_date_zh(surface), match.start()))
+    for match in _EN_TIME.finditer(sentence):
+        surface = match.group(0).strip()
+        out.append(Extracted(surface, surface, surface, match.start(), "time"))
+    for match in _ZH_DATE.finditer(sentence):
+        surface = match.group(0)
+        if not re.search(r"\d", surface) or not re.search(r"[年月日号时点]", surface):
+            continue
+        if re.fullmatch(r"\d+年", surface) and not re.fullmatch(r"\d{4}年", surface):
+            continue  # "6年" is a duration
+        unit = "time" if re.search(r"[时点]", surface) else None
+        out.append(Extracted(surface, _zh_date_en(surface), surface, match.start(), unit))
+    for match in _ZH_WEEKDAY.finditer(sentence):
+        out.append(Extracted(match.group(0), match.group(0), match.group(0), match.start()))
+    for match in re.finditer(r"(?:今年|去年|明年|当天|当日|次日)", sentence):
+        out.append(Extracted(match.group(0), match.group(0), match.group(0), match.start()))
+    out.sort(key=lambda e: e.start)
+    return out
+
+
+_NOT_NAME = frozenset(
+    """the a an and of in on at for to from with by as nasa esa jaxa roscosmos spacex international space station
+    iss center centre agency module program programme mission expedition crew dragon soyuz falcon
+    earth moon mars sun gulf ocean florida texas houston russia russian american japanese european
+    kazakhstan cosmodrome kennedy johnson headquarters washington but after before during while
+    monday tuesday wednesday thursday friday saturday sunday this that these those it its he she they
+    flight engineer commander astronaut astronauts cosmonaut cosmonauts spacewalk rocket launch
+    """.split()
+    + [m for m in _MONTHS]
+    + [m[:3] for m in _MONTHS]
+)
+_CAP_SEQ = re.compile(
+    r"(?<![A-Za-z0-9’'])(?:[A-Z][A-Za-z0-9’'.-]*(?:\s+(?:of\s+(?:the\s+)?|de\s+|van\s+|von\s+)?[A-Z][A-Za-z0-9’'.-]*)*)"
+)
+_ROLE_BEFORE = re.compile(
+    r"(?:astronaut|cosmonaut|commander|administrator|engineer|producer|participant|spokes(?:man|woman|person)|"
+    r"chief|director|head|CEO|president|minister|pilot|specialist|Dr\.|by|with|joined by|and)\s*$",
+    re.I,
+)
+
+
+def _clean_cap(surface: str) -> str:
+    return surface.strip(" .,;:’'\"").removesuffix("’s").removesuffix("'s")
+
+
+def proper_phrases(sentence: str) -> list[Extracted]:
+    """Capitalised phrases of an English sentence (not its first word unless it looks like a name)."""
+    out: list[Extracted] = []
+    for match in _CAP_SEQ.finditer(sentence):
+        surface = _clean_cap(match.group(0))
+        if not surface:
+            continue
+        out.append(Extracted(surface, surface, surface, match.start()))
+    return out
+
+
+def people_en(sentence: str, exclude: set[str]) -> list[Extracted]:
+    out = []
+    for cand in proper_phrases(sentence):
+        words = [w.lower().strip(".’'") for w in cand.surface.split()]
+        kept = [w for w in cand.surface.split() if w.lower().strip(".’'") not in _NOT_NAME]
+        if not kept or any(w in exclude for w in words):
+            continue
+        name = " ".join(kept)
+        if len(name) < 3 or name.isupper():
+            continue
+        role = bool(_ROLE_BEFORE.search(sentence[: cand.start]))
+        two_words = len(kept) >= 2
+        if not (role or two_words):
+            continue
+        out.append(Extracted(name, name, _zh_person(name), cand.start, "role" if role else None))
+    return out
+
+
+def _zh_person(name: str) -> str:
+    for zh, en in bilingual.load().zh_names.items():
+        if en.lower() == name.lower():
+            return zh
+    return name
+
+
+def chinese_names(sentence: str, tags: tuple[str, ...] = ("nr", "nrfg", "nrt")) -> list[Extracted]:
+    import jieba.posseg as pseg
+
+    out: list[Extracted] = []
+    pos = 0
+    for word, flag in pseg.lcut(sentence):
+        start = sentence.find(word, pos)
+        pos = start + len(word) if start >= 0 else pos
+        if flag in tags and len(word) >= 2:
+            en = bilingual.load().zh_names.get(word)
+            if en is None and flag.startswith("nr"):
+                en = bilingual.name_pinyin(word)
+            out.append(Extracted(word, en or word, word, max(start, 0)))
+    # Transliterated foreign names are written with a middle dot: 托马斯·佩斯凯
+    for match in re.finditer(r"[\u4e00-\u9fff]{1,6}·[\u4e00-\u9fff]{1,8}", sentence):
+        out.append(Extracted(match.group(0), match.group(0), match.group(0), match.start()))
+    out.sort(key=lambda e: e.start)
+    return out
+
+
+def quoted_zh(sentence: str) -> list[Extracted]:
+    out = []
+    for match in re.finditer(r"[“\"「『]([^”\"」』]{1,30})[”\"」』]", sentence):
+        out.append(Extracted(match.group(1), match.group(1), match.group(1), match.start(1)))
+    for match in re.finditer(r"[A-Za-z][A-Za-z0-9 .'-]{2,40}", sentence):
+        surface = match.group(0).strip()
+        if re.search(r"[a-z]", surface):
+            out.append(Extracted(surface, surface, surface, match.start()))
+    return out

@@ -1,0 +1,276 @@
+"""The sentence index: postings from terms to sentences, and the scoring that ranks them for a question.
+
+Every sentence of every article gets an id in one growing table (ids only increase, so each term's
+postings are a sorted ``array('I')``). A removed article leaves tombstones that are skipped and
+reclaimed by :meth:`SentenceIndex.compact`. A question arrives as *concepts* (one per question word:
+the word and its synonyms and translations, any of which may match); a sentence scores by the
+rarity-weighted share of concepts it covers, itself (full credit), through its neighbours in the same
+paragraph or the article's title (partial credit, so "Crew-7" in the title or the sentence before
+still counts), or not at all.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+Scope = int | None
+
+# Credit for a concept found next to the sentence rather than in it.
+NEIGHBOUR_CREDIT = 0.6
+TITLE_CREDIT = 0.6
+TRANSLATION_CREDIT = 0.85  # a dictionary rendering is a little less sure than the word itself
+_COMMON_SHARE = 0.04  # concepts in more than 4% of sentences are checked, not iterated
+_CANDIDATES = 400
+ABSENT_WEIGHT = 1.3
+
+
+@dataclass
+class Concept:
+    """One question word and the index terms that count as it (synonyms, translations)."""
+
+    label: str
+    alternatives: frozenset[str]
+    entity: bool = False  # a named thing that must be in the article (mission, person, module)
+    strict: bool = False  # a designator such as "crew-7": only its sentence, neighbours or title count
+    focus: bool = False  # the thing asked about: an answer must mention it
+    weight_cap: float | None = None
+    translations: frozenset[str] = frozenset()  # dictionary renderings in the other language
+
+    @property
+    def every(self) -> frozenset[str]:
+        return self.alternatives | self.translations
+
+
+@dataclass
+class ArticleEntry:
+    article_id: int
+    guild_id: Scope
+    title: str
+    first: int  # sentence ids first .. last - 1
+    last: int
+    title_terms: frozenset[str]
+    paragraphs: array  # paragraph number of each sentence (array('H'))
+    language: str
+
+
+@dataclass
+class Hit:
+    sentence: int
+    article: ArticleEntry
+    score: float
+    coverage: dict[str, float] = field(default_factory=dict)
+
+
+class SentenceIndex:
+    def __init__(self) -> None:
+        self.texts: list[str | None] = []
+        self.owner: array = array("Q")  # sentence id -> article id
+        self.postings: dict[str, array] = {}
+        self.title_postings: dict[str, set[int]] = {}  # title term -> article ids
+        self.articles: dict[int, ArticleEntry] = {}
+        self.live = 0
+        self.dead = 0
+
+    # --- building ---------------------------------------------------------------------------
+    def add(
+        self,
+        article_id: int,
+        *,
+        guild_id: Scope,
+        title: str,
+        title_terms: Iterable[str],
+        sentences: Sequence[str],
+        sentence_terms: Sequence[Iterable[str]],
+        paragraphs: Sequence[int],
+        language: str,
+    ) -> None:
+        self.remove(article_id)
+        first = len(self.texts)
+        for offset, (text, terms) in enumerate(zip(sentences, sentence_terms, strict=True)):
+            sid = first + offset
+            self.texts.append(text)
+            self.owner.append(article_id)
+            for term in set(terms):
+                posting = self.postings.get(term)
+                if posting is None:
+                    posting = self.postings[term] = array("I")
+                posting.append(sid)
+        title_terms = frozenset(title_terms)
+        for term in title_terms:
+            self.title_postings.setdefault(term, set()).add(article_id)
+        self.articles[article_id] = ArticleEntry(
+            article_id,
+            guild_id,
+            title,
+            first,
+            len(self.texts),
+            title_terms,
+            array("H", (min(p, 65535) for p in paragraphs)),
+            language,
+        )
+        self.live += len(sentences)
+
+    def remove(self, article_id: int) -> bool:
+        entry = self.articles.pop(article_id, None)
+        if entry is None:
+            return False
+        for sid in range(entry.first, entry.last):
+            self.texts[sid] = None
+        for term in entry.title_terms:
+            owners = self.title_postings.get(term)
+            if owners is not None:
+                owners.discard(article_id)
+                if not owners:
+                    del self.title_postings[term]
+        count = entry.last - entry.first
+        self.live -= count
+        self.dead += count
+        if self.dead > 10_000 and self.dead > self.live:
+            self.compact()
+        return True
+
+    def compact(self) -> None:
+        """Drop removed sentences from every posting (ids stay; only the tombstones go)."""
+        for term in list(self.postings):
+            kept = array("I", (sid for sid in self.postings[term] if self.texts[sid] is not None))
+            if kept:
+                self.postings[term] = kept
+            else:
+                del self.postings[term]
+        self.dead = 0
+
+    # --- statistics -------------------------------------------------------------------------
+    def df(self, term: str) -> int:
+        posting = self.postings.get(term)
+        return len(posting) if posting is not None else 0
+
+    def idf(self, df: int) -> float:
+        n = max(self.live, 1)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def concept_weight(self, concept: Concept) -> float:
+        present = [self.df(t) for t in concept.every if self.df(t)]
+        # A word no article uses at all counts, but less than the rarest real word: it may be phrasing.
+        weight = self.idf(min(present)) if present else self.idf(0) * ABSENT_WEIGHT
+        if concept.weight_cap is not None:
+            weight = min(weight, concept.weight_cap)
+        return weight
+
+    def has(self, term: str, sid: int) -> bool:
+        posting = self.postings.get(term)
+        if not posting:
+            return False
+        i = bisect_left(posting, sid)
+        return i < len(posting) and posting[i] == sid
+
+    def in_article(self, terms: Iterable[str], entry: ArticleEntry) -> bool:
+        if not entry.title_terms.isdisjoint(terms):
+            return True
+        for term in terms:
+            posting = self.postings.get(term)
+            if not posting:
+                continue
+            i = bisect_left(posting, entry.first)
+            if i < len(posting) and posting[i] < entry.last:
+                return True
+        return False
+
+    def articles_with(self, terms: Iterable[str]) -> set[int]:
+        found: set[int] = set()
+        for term in terms:
+            for sid in self.postings.get(term, ()):
+                if self.texts[sid] is not None:
+                    found.add(self.owner[sid])
+        for term in terms:
+            found.update(self.title_postings.get(term, ()))
+        return found
+
+    # --- scoring ----------------------------------------------------------------------------
+    def _credit(self, concept: Concept, sid: int, entry: ArticleEntry) -> float:
+        best = 0.0
+        for terms, factor in ((concept.alternatives, 1.0), (concept.translations, TRANSLATION_CREDIT)):
+            if terms:
+                best = max(best, factor * self._place_credit(terms, sid, entry))
+        return best
+
+    def _place_credit(self, alternatives: frozenset[str], sid: int, entry: ArticleEntry) -> float:
+        if any(self.has(t, sid) for t in alternatives):
+            return 1.0
+        para = entry.paragraphs[sid - entry.first]
+        for other in (sid - 1, sid + 1, sid - 2):
+            if entry.first <= other < entry.last and entry.paragraphs[other - entry.first] == para:
+                if any(self.has(t, other) for t in alternatives):
+                    return NEIGHBOUR_CREDIT if other != sid - 2 else NEIGHBOUR_CREDIT * 0.75
+        if not entry.title_terms.isdisjoint(alternatives):
+            return TITLE_CREDIT
+        return 0.0
+
+    def search(self, concepts: Sequence[Concept], scopes: tuple[Scope, ...], limit: int = 30) -> list[Hit]:
+        """Sentences ranked by weighted concept coverage, best first (only articles in ``scopes``)."""
+        if not concepts:
+            return []
+        weights = [self.concept_weight(c) for c in concepts]
+        total = sum(weights) or 1.0
+        common_df = max(50, int(self.live * _COMMON_SHARE))
+        rough: dict[int, float] = {}
+        order = sorted(range(len(concepts)), key=lambda i: -weights[i])
+        iterated = 0
+        for i in order:
+            concept = concepts[i]
+            sizes = [self.df(t) for t in concept.every]
+            if sum(sizes) > common_df and iterated:
+                continue
+            iterated += 1
+            seen: set[int] = set()
+            for term in concept.every:
+                for sid in self.postings.get(term, ()):
+                    seen.add(sid)
+            for sid in seen:
+                rough[sid] = rough.get(sid, 0.0) + weights[i]
+                for near in (sid - 1, sid + 1):
+                    rough[near] = rough.get(near, 0.0) + weights[i] * 0.5
+            titled: set[int] = set()
+            for term in concept.every:
+                titled.update(self.title_postings.get(term, ()))
+            if len(titled) <= 50:
+                for article_id in titled:
+                    entry = self.articles[article_id]
+                    for sid in range(entry.first, entry.last):
+                        rough[sid] = rough.get(sid, 0.0) + weights[i] * 0.4
+        allowed = set(scopes)
+        candidates = sorted(rough, key=rough.__getitem__, reverse=True)
+        hits: list[Hit] = []
+        checked = 0
+        for sid in candidates:
+            if checked >= _CANDIDATES:
+                break
+            if sid < 0 or sid >= len(self.texts) or self.texts[sid] is None:
+                continue
+            entry = self.articles.get(self.owner[sid])
+            if entry is None or entry.guild_id not in allowed:
+                continue
+            checked += 1
+            coverage = {}
+            score = 0.0
+            for concept, weight in zip(concepts, weights, strict=True):
+                credit = self._credit(concept, sid, entry)
+                coverage[concept.label] = credit
+                score += weight * credit
+            hits.append(Hit(sid, entry, score / total, coverage))
+        hits.sort(key=lambda h: (-h.score, h.sentence))
+        return hits[:limit]
+
+    def neighbours(self, sid: int) -> tuple[str | None, str | None]:
+        entry = self.articles.get(self.owner[sid])
+        if entry is None:
+            return None, None
+        before = self.texts[sid - 1] if sid - 1 >= entry.first else None
+        after = self.texts[sid + 1] if sid + 1 < entry.last else None
+        return before, after
+
+    def stats(self) -> dict[str, int]:
+        return {"articles": len(self.articles), "sentences": self.live, "terms": len(self.postings)}

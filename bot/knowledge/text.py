@@ -1,0 +1,336 @@
+"""Text into index terms, the same way for articles and questions, in English and Chinese.
+
+English words are lower-cased and stemmed (Snowball, PyStemmer); Chinese runs are segmented with
+jieba's dictionary. Mission and vehicle designators ("Crew-7", "Soyuz MS-25", "神舟十三号") become one
+term each ("crew-7", "ms-25", "神舟-13"), so "Crew-7" never matches "Crew-8". Numbers are kept as terms.
+Traditional characters are folded to simplified (through CC-CEDICT's character pairs) and full-width
+forms to ASCII before anything else, so 太空站 and 太空站, ＩＳＳ and ISS are the same words.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import Stemmer
+
+log = logging.getLogger(__name__)
+
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+HAN_RE = re.compile(f"[{HAN}]")
+HAN_RUN_RE = re.compile(f"[{HAN}]+")
+_ZH_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+_ZH_NUMERAL = "零〇一二两三四五六七八九十百千"
+
+EN_STOPWORDS = frozenset(
+    """a an the and or but if of to in on at by for with from into onto about as is are was were be been being
+    am do does did doing done have has had having will would shall should can could may might must it its this
+    that these those there their them they he she his her him we our us you your i me my mine what which who
+    whom whose when where why how much many long far high old often not no so than then too very just also
+    any some all each every both either neither other such only own same s t ever yet still again more most
+    much up down out off over under after before during while until since between through per via than
+    tell know please let like want need get got say said says one's bot hey hi hello um uh er hmm okay ok
+    quick question questions wondering curious anyone somebody kind thanks thank actually really so
+    """.split()
+)
+# Question words that do not name the thing asked about (the answer type is read separately).
+ZH_STOPWORDS = frozenset(
+    """的 了 是 在 和 与 及 或 也 都 就 还 又 把 被 让 给 对 从 向 于 为 以 之 其 这 那 这个 那个 这些 那些 这次
+    那次 哪 哪个 哪些 哪里 哪儿 哪位 哪天 哪年 什么 怎么 怎样 如何 多少 几 几个 多 多久 多长 吗 呢 吧 啊 呀 嘛
+    么 谁 请问 请 你好 您好 嗨 哈喽 喂 我 你 他 她 它 我们 你们 他们 她们 想 知道 告诉 一下 一共 总共 一 个
+    名 位 会 要 将 能 可以 有 没有 没 不 着 过 地 得 所 等 即 该 此 每 各 某 而 但 并 且 则 啦 嗯 呃 那么 这么
+    一起 曾 已 已经 正在 最后 据 称 表示 说 到底 究竟
+    """.split()
+)
+_LATIN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’]*(?:[-./][A-Za-z0-9]+)*")
+_DESIGNATOR_RE = re.compile(r"^(?P<name>[a-z]+)-?(?P<num>\d{1,3}[a-z]?)$")
+_ZH_DESIGNATOR_RE = re.compile(f"(?P<name>[{HAN}]{{2}})(?P<num>[{_ZH_NUMERAL}]{{1,4}}|\\d{{1,3}})号")
+
+# Irregular English verb forms the stemmer leaves apart (general English, not the space domain).
+_IRREGULAR = {
+    "spent": "spend",
+    "flew": "fli",
+    "flown": "fli",
+    "took": "take",
+    "taken": "take",
+    "brought": "bring",
+    "left": "leav",
+    "went": "go",
+    "gone": "go",
+    "led": "lead",
+    "made": "make",
+    "met": "meet",
+    "saw": "see",
+    "seen": "see",
+    "began": "begin",
+    "begun": "begin",
+    "came": "come",
+    "found": "found",
+    "held": "hold",
+    "kept": "keep",
+    "built": "build",
+    "sent": "send",
+    "won": "win",
+    "ran": "run",
+    "stood": "stand",
+    "grew": "grow",
+    "grown": "grow",
+    "threw": "throw",
+    "wrote": "write",
+    "written": "write",
+    "gave": "give",
+    "given": "give",
+    "became": "becom",
+    "lost": "lose",
+    "paid": "pay",
+    "bought": "buy",
+    "caught": "catch",
+    "chose": "choos",
+    "chosen": "choos",
+    "drove": "drive",
+    "fell": "fall",
+    "fallen": "fall",
+    "felt": "feel",
+    "heard": "hear",
+    "rose": "rise",
+    "risen": "rise",
+    "told": "tell",
+    "thought": "think",
+    "underwent": "undergo",
+    "undertook": "undertak",
+    "woke": "wake",
+}
+
+_NUMBER_WORDS = {
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "eleven": "11",
+    "twelve": "12",
+    "thirteen": "13",
+    "fourteen": "14",
+    "fifteen": "15",
+    "twenty": "20",
+    "thirty": "30",
+    "forty": "40",
+    "fifty": "50",
+    "hundred": "100",
+}
+_ZH_MEASURE_RE = re.compile(f"([{_ZH_NUMERAL}]+|\\d+)(?:名|位|个|块|次|艘|颗|架|项|人)")
+_MONTH_ABBREVIATIONS = {
+    "jan": "january",
+    "feb": "february",
+    "mar": "march",
+    "apr": "april",
+    "jun": "june",
+    "jul": "july",
+    "aug": "august",
+    "sep": "september",
+    "sept": "september",
+    "oct": "october",
+    "nov": "november",
+    "dec": "december",
+}
+_ACRONYMS = {"us": "usa", "uk": "britain"}
+_stemmer_local = threading.local()
+
+
+def _stemmer() -> Stemmer.Stemmer:
+    stemmer = getattr(_stemmer_local, "stemmer", None)
+    if stemmer is None:  # Stemmer objects are not thread-safe: one per thread
+        stemmer = _stemmer_local.stemmer = Stemmer.Stemmer("english")
+    return stemmer
+
+
+def stem(word: str) -> str:
+    return _stemmer().stemWord(word)
+
+
+def zh_number(text: str) -> int | None:
+    """十三 → 13, 二十 → 20, 一百零五 → 105, 3 → 3 (None if it is not a number)."""
+    if text.isdigit():
+        return int(text)
+    total, current, seen = 0, 0, False
+    for ch in text:
+        if ch in _ZH_DIGITS:
+            current = _ZH_DIGITS[ch]
+            seen = True
+        elif ch in "十百千":
+            unit = {"十": 10, "百": 100, "千": 1000}[ch]
+            total += (current or 1) * unit
+            current = 0
+            seen = True
+        else:
+            return None
+    return total + current if seen else None
+
+
+# --- normalisation ------------------------------------------------------------------------------
+_PUNCT = str.maketrans(
+    {"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u2212": "-", "\u00a0": " "}
+)
+_traditional: dict[int, str] = {}
+
+
+def configure(traditional: dict[str, str], words: list[str]) -> None:
+    """Install the traditional → simplified character pairs and the domain words jieba must cut whole.
+
+    Called once by ``bilingual.load()`` (which owns the dictionaries), before articles are indexed.
+    """
+    global _traditional
+    _traditional = {ord(t): s for t, s in traditional.items()}
+    jieba = _jieba()
+    for word in words:
+        jieba.add_word(word, freq=50000)
+
+
+def normalise(text: str) -> str:
+    """Full-width to ASCII, typographic quotes and dashes to plain ones, traditional to simplified."""
+    text = unicodedata.normalize("NFKC", text).translate(_PUNCT)
+    if HAN_RE.search(text):
+        text = text.translate(_traditional)
+    return text
+
+
+def has_han(text: str) -> bool:
+    return HAN_RE.search(text) is not None
+
+
+def language_of(text: str) -> str:
+    han = len(HAN_RE.findall(text))
+    latin = len(re.findall(r"[A-Za-z]", text))
+    return "zh" if han * 3 >= latin else "en"
+
+
+# --- segmentation --------------------------------------------------------------------------------
+_jieba_lock = threading.Lock()
+_jieba_ready = False
+
+
+def _jieba():  # type: ignore[no-untyped-def]
+    global _jieba_ready
+    import jieba
+
+    if not _jieba_ready:
+        with _jieba_lock:
+            if not _jieba_ready:
+                jieba.setLogLevel(logging.WARNING)
+                jieba.initialize()
+                _jieba_ready = True
+    return jieba
+
+
+def zh_words(run: str) -> list[str]:
+    """A run of Chinese characters as dictionary words (jieba, search mode: long words and their parts)."""
+    return _jieba().lcut_for_search(run, HMM=True)
+
+
+@lru_cache(maxsize=4096)
+def zh_cut(run: str) -> tuple[str, ...]:
+    """A run of Chinese as words without the search-mode sub-words (for reading candidates)."""
+    return tuple(_jieba().lcut(run, HMM=True))
+
+
+@dataclass(frozen=True)
+class Term:
+    """One index term with the text it came from (for reading answers out of a sentence)."""
+
+    term: str
+    surface: str
+    zh: bool
+
+
+def latin_terms(text: str) -> list[Term]:
+    out: list[Term] = []
+    for match in _LATIN_RE.finditer(text):
+        raw = match.group(0).strip(".")
+        low = raw.lower().replace("’", "'")
+        if low.endswith("'s"):
+            low = low[:-2]
+        low = low.strip("'")
+        if not low:
+            continue
+        designator = _DESIGNATOR_RE.match(low)
+        if designator and ("-" in low or len(low) <= 6):
+            out.append(Term(f"{designator['name']}-{designator['num']}", raw, False))
+            continue
+        if re.fullmatch(r"\d[\d,]*(?:\.\d+)?", low):
+            out.append(Term(low.replace(",", ""), raw, False))
+            continue
+        if re.fullmatch(r"(?:[a-z]\.)+[a-z]", low) or (raw.isupper() and low in EN_STOPWORDS):
+            acronym = low.replace(".", "")
+            out.append(Term(_ACRONYMS.get(acronym, acronym), raw, False))  # U.S., US, U.K.
+            continue
+        for part in re.split(r"[-./]", low):
+            if not part or part in EN_STOPWORDS:
+                continue
+            if part.isdigit():
+                out.append(Term(part, raw, False))
+            elif part in _NUMBER_WORDS:
+                out.append(Term(_NUMBER_WORDS[part], raw, False))
+            elif part in _MONTH_ABBREVIATIONS:
+                out.append(Term(stem(_MONTH_ABBREVIATIONS[part]), raw, False))
+            elif part in _IRREGULAR:
+                out.append(Term(_IRREGULAR[part], raw, False))
+            elif len(part) >= 2 or (part.isalpha() and raw[:1].isupper()):
+                out.append(Term(stem(part), raw, False))
+    return out
+
+
+def zh_terms(run: str) -> list[Term]:
+    out: list[Term] = []
+    for match in _ZH_DESIGNATOR_RE.finditer(run):
+        number = zh_number(match["num"])
+        if number is not None:
+            out.append(Term(f"{match['name']}-{number}", match.group(0), True))
+    for match in _ZH_MEASURE_RE.finditer(run):
+        number = zh_number(match.group(1))
+        if number is not None:
+            out.append(Term(str(number), match.group(0), True))
+    for word in zh_words(run):
+        if word in ZH_STOPWORDS or not word.strip():
+            continue
+        out.append(Term(word, word, True))
+    return out
+
+
+def terms(text: str) -> list[Term]:
+    """Index terms of a normalised text, in order (duplicates kept)."""
+    out: list[Term] = []
+    pos = 0
+    for match in HAN_RUN_RE.finditer(text):
+        if match.start() > pos:
+            out.extend(latin_terms(text[pos : match.start()]))
+        out.extend(zh_terms(match.group(0)))
+        pos = match.end()
+    if pos < len(text):
+        out.extend(latin_terms(text[pos:]))
+    return out
+
+
+def term_set(text: str) -> set[str]:
+    return {t.term for t in terms(normalise(text))}
