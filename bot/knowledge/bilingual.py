@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import json
 import logging
 import os
-import pickle
 import re
+import sqlite3
+import tempfile
 import threading
 import tomllib
 from dataclasses import dataclass, field
@@ -33,18 +35,56 @@ _DEF_STOP = frozenset(
 )
 _PAREN_RE = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _HAN_RE = re.compile("[\u4e00-\u9fff]")
+_NAME_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz"})
+_MIN_WORD_FREQ = 5  # jieba's words seen fewer times are left to its HMM: a third of the memory
+
+
+def _words_file(dictionary_file: Path) -> Path:
+    return dictionary_file.with_name(dictionary_file.name.split(".")[0] + ".jieba.txt")
+
+
 _LINE_RE = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/$")
+
+
+class _Table:
+    """A read-only word → words table in the dictionary's SQLite file (nothing of it stays in memory)."""
+
+    def __init__(self, path: Path, table: str) -> None:
+        self._path = path
+        self._sql = f"SELECT value FROM {table} WHERE key = ?"
+        self._local = threading.local()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:  # one connection per thread: answers run on the loop, imports in workers
+            conn = self._local.conn = sqlite3.connect(
+                f"file:{self._path}?mode=ro", uri=True, check_same_thread=False
+            )
+        return conn
+
+    def get(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+        row = self._conn().execute(self._sql, (key,)).fetchone()
+        return tuple(row[0].split("\t")) if row else default
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and self._conn().execute(self._sql, (key,)).fetchone() is not None
 
 
 @dataclass
 class Dictionary:
-    zh_en: dict[str, tuple[str, ...]] = field(default_factory=dict)  # Chinese word -> English stems
-    en_zh: dict[str, tuple[str, ...]] = field(default_factory=dict)  # English stem -> Chinese words
-    traditional: dict[str, str] = field(default_factory=dict)  # traditional char -> simplified
-    pinyin: dict[str, tuple[str, str]] = field(default_factory=dict)  # char -> (reading, surname reading)
-    synonyms: dict[str, frozenset[str]] = field(default_factory=dict)  # term -> equivalent terms
-    zh_names: dict[str, str] = field(default_factory=dict)  # Chinese rendering -> English name (domain)
-    zh_proper: frozenset[str] = frozenset()  # words CC-CEDICT knows only as proper nouns
+    path: Path
+    traditional: dict[str, str]  # traditional char -> simplified
+    synonyms: dict[str, frozenset[str]]  # term -> equivalent terms
+    zh_names: dict[str, str]  # Chinese rendering -> English name (domain)
+    zh_en: _Table = field(init=False)  # Chinese word -> English stems
+    en_zh: _Table = field(init=False)  # English stem -> Chinese words
+    pinyin: _Table = field(init=False)  # char -> (reading, surname reading)
+    zh_proper: _Table = field(init=False)  # words CC-CEDICT knows only as proper nouns
+    zh_tags: _Table = field(init=False)  # jieba's part-of-speech tag of name words (nr, ns, nt, nz)
+
+    def __post_init__(self) -> None:
+        for name in ("zh_en", "en_zh", "pinyin", "zh_proper", "zh_tags"):
+            setattr(self, name, _Table(self.path, name))
 
 
 def _synonym_groups() -> list[list[str]]:
@@ -79,13 +119,17 @@ def _sense_stems(sense: str) -> list[str] | None:
     return [stem(w) for w in words]
 
 
-def _build() -> Dictionary:
+def _build(target: Path) -> None:
+    """Read CC-CEDICT and jieba's word list into the dictionary's SQLite file (a couple of seconds)."""
     freq: dict[str, int] = {}
+    tags: dict[str, str] = {}
     with open(_jieba_dict_path(), encoding="utf-8") as fh:
         for line in fh:
-            parts = line.split(" ")
+            parts = line.split()
             if len(parts) >= 2 and parts[1].isdigit():
                 freq[parts[0]] = int(parts[1])
+                if len(parts) >= 3 and parts[2] in _NAME_TAGS:
+                    tags[parts[0]] = parts[2]
     zh_en: dict[str, list[str]] = {}
     en_zh: dict[str, list[str]] = {}
     traditional: dict[str, str] = {}
@@ -126,7 +170,17 @@ def _build() -> Dictionary:
                     en_zh.setdefault(stems[0], []).append(simp)
     # Only characters that are never written in simplified text are folded (么 stays 么).
     traditional = {t: s for t, s in traditional.items() if t not in simplified_chars}
-    configure(traditional, domain_words())
+    words_file = _words_file(target)
+    with open(_jieba_dict_path(), encoding="utf-8") as src, open(words_file, "w", encoding="utf-8") as out:
+        for line in src:
+            parts = line.split()
+            if len(parts) >= 2 and (
+                len(parts[0]) == 1
+                or int(parts[1]) >= _MIN_WORD_FREQ
+                or (len(parts) > 2 and parts[2] in _NAME_TAGS)
+            ):
+                out.write(line)
+    configure(traditional, domain_words(), str(words_file))
     ranked: dict[str, tuple[str, ...]] = {}
     for en, words in en_zh.items():
         unique = sorted(set(words), key=lambda w: (len(w) < 2, -freq.get(w, 0), len(w)))
@@ -146,35 +200,53 @@ def _build() -> Dictionary:
                 group_terms.add(found[0])
         for term in group_terms:
             synonyms.setdefault(term, set()).update(group_terms)
-        english = next((w for w in group if not re.search("[\u4e00-\u9fff]", w)), None)
+        english = next((w for w in group if not _HAN_RE.search(w)), None)
         for word in group:
-            if english and re.search("[\u4e00-\u9fff]", word):
+            if english and _HAN_RE.search(word):
                 zh_names.setdefault(word, english)
-    return Dictionary(
-        zh_en={k: tuple(v) for k, v in zh_en.items() if v},
-        en_zh=ranked,
-        traditional=traditional,
-        pinyin={k: v for k, v in pinyin.items() if v[0] or v[1]},
-        synonyms={k: frozenset(v - {k}) for k, v in synonyms.items() if len(v) > 1},
-        zh_names=zh_names,
-        zh_proper=frozenset(w for w, only in proper.items() if only),
-    )
+    tables = {
+        "zh_en": {k: tuple(v) for k, v in zh_en.items() if v},
+        "en_zh": ranked,
+        "pinyin": {k: v for k, v in pinyin.items() if v[0] or v[1]},
+        "zh_proper": {w: ("1",) for w, only in proper.items() if only},
+        "zh_tags": {w: (t,) for w, t in tags.items()},
+    }
+    conn = sqlite3.connect(target)
+    with conn:
+        for name, rows in tables.items():
+            conn.execute(f"DROP TABLE IF EXISTS {name}")
+            conn.execute(f"CREATE TABLE {name} (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")
+            conn.executemany(
+                f"INSERT INTO {name} VALUES (?, ?)", ((k, "\t".join(v)) for k, v in rows.items())
+            )
+        conn.execute("CREATE TABLE IF NOT EXISTS small (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        small = {
+            "traditional": traditional,
+            "synonyms": {k: sorted(v - {k}) for k, v in synonyms.items() if len(v) > 1},
+            "zh_names": zh_names,
+        }
+        conn.executemany(
+            "INSERT OR REPLACE INTO small VALUES (?, ?)", ((k, json.dumps(v)) for k, v in small.items())
+        )
+    conn.close()
 
 
-def _cache_file() -> Path | None:
+def _cache_file() -> Path:
     base = (
         os.environ.get("CUPOLA_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     )
+    key = hashlib.sha256(_CACHE_VERSION.encode() + Path(__file__).read_bytes())
+    for src in (_cedict_path(), _jieba_dict_path()):
+        st = src.stat()
+        key.update(f"{src}:{st.st_size}:{st.st_mtime_ns}".encode())
+    key.update((resources.files("bot.knowledge") / "data" / "synonyms.toml").read_bytes())
+    folder = Path(base) / "cupola"
     try:
-        sources = [_cedict_path(), _jieba_dict_path()]
-        key = hashlib.sha256(_CACHE_VERSION.encode() + Path(__file__).read_bytes())
-        for src in sources:
-            st = src.stat()
-            key.update(f"{src}:{st.st_size}:{st.st_mtime_ns}".encode())
-        key.update((resources.files("bot.knowledge") / "data" / "synonyms.toml").read_bytes())
+        folder.mkdir(parents=True, exist_ok=True)
     except OSError:
-        return None
-    return Path(base) / "cupola" / f"bilingual-{key.hexdigest()[:16]}.pickle"
+        folder = Path(tempfile.gettempdir()) / f"cupola-{os.getuid()}"
+        folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"bilingual-{key.hexdigest()[:16]}.sqlite"
 
 
 _lock = threading.Lock()
@@ -182,35 +254,29 @@ _dictionary: Dictionary | None = None
 
 
 def dictionary() -> Dictionary:
-    """The dictionary, built once per machine and then loaded from the cache (about 0.3 s)."""
+    """The dictionary: its SQLite file is built once per machine; only the small tables are loaded."""
     global _dictionary
     if _dictionary is not None:
         return _dictionary
     with _lock:
         if _dictionary is not None:
             return _dictionary
-        cache = _cache_file()
-        if cache is not None and cache.is_file():
-            try:
-                with open(cache, "rb") as fh:
-                    loaded = pickle.load(fh)
-                if isinstance(loaded, Dictionary):
-                    _dictionary = loaded
-                    return loaded
-            except Exception:  # a damaged cache is rebuilt
-                log.warning("bilingual dictionary cache %s unreadable; rebuilding", cache)
-        built = _build()
-        if cache is not None:
-            try:
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-                with open(tmp, "wb") as fh:
-                    pickle.dump(built, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, cache)
-            except OSError as exc:
-                log.info("bilingual dictionary not cached (%s)", exc)
-        _dictionary = built
-        return built
+        path = _cache_file()
+        if not path.is_file() or not _words_file(path).is_file():
+            tmp = path.with_name(f"{path.stem}-{os.getpid()}.tmp")
+            _build(tmp)
+            os.replace(_words_file(tmp), _words_file(path))
+            os.replace(tmp, path)
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        small = {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM small")}
+        conn.close()
+        _dictionary = Dictionary(
+            path,
+            traditional=small["traditional"],
+            synonyms={k: frozenset(v) for k, v in small["synonyms"].items()},
+            zh_names=small["zh_names"],
+        )
+        return _dictionary
 
 
 def load() -> Dictionary:
@@ -220,7 +286,7 @@ def load() -> Dictionary:
     if not _configured:
         with _lock:
             if not _configured:
-                configure(found.traditional, domain_words())
+                configure(found.traditional, domain_words(), str(_words_file(found.path)))
                 _configured = True
     return found
 

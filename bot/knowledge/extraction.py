@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from bot.knowledge import bilingual
-from bot.knowledge.text import stem, zh_number
+from bot.knowledge.text import HAN_RE, known_word, stem, zh_cut, zh_number
 
 _MONTHS = [
     "january",
@@ -359,16 +359,24 @@ def _zh_person(name: str) -> str:
 
 
 def chinese_names(sentence: str, tags: tuple[str, ...] = ("nr", "nrfg", "nrt")) -> list[Extracted]:
-    import jieba.posseg as pseg
-
+    """Names in a Chinese sentence: dictionary words with one of ``tags``, and for person names also
+    words of 2–4 characters the dictionary lacks (jieba's HMM found them; 翟志刚, 平野)."""
+    book = bilingual.load()
+    people = any(t.startswith("nr") for t in tags)
     out: list[Extracted] = []
     pos = 0
-    for word, flag in pseg.lcut(sentence):
+    for word in zh_cut(sentence):
         start = sentence.find(word, pos)
         pos = start + len(word) if start >= 0 else pos
-        if flag in tags and len(word) >= 2:
-            en = bilingual.load().zh_names.get(word)
-            if en is None and flag.startswith("nr"):
+        if len(word) < 2 or not HAN_RE.search(word):
+            continue
+        tag = book.zh_tags.get(word, ("",))[0]
+        new_word = (
+            not known_word(word) and 2 <= len(word) <= 4 and bool(re.fullmatch("[\u4e00-\u9fff]+", word))
+        )
+        if tag in tags or (people and new_word):
+            en = book.zh_names.get(word)
+            if en is None and (tag.startswith("nr") or new_word):
                 en = bilingual.name_pinyin(word)
             out.append(Extracted(word, en or word, word, max(start, 0)))
     # Transliterated foreign names are written with a middle dot: 托马斯·佩斯凯

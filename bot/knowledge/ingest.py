@@ -14,14 +14,16 @@ import logging
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
 from typing import Any
 
 import yaml
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
+from bot.knowledge import bilingual
 from bot.knowledge.lexicon import MONTHS, detect_language, han_count, normalize_text
+from bot.knowledge.text import TERMS_VERSION, term_set
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +34,13 @@ class ArticleError(ValueError):
     """The file cannot be read as an article; the message says what is wrong for the uploader."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Passage:
     index: int
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ImageRef:
     url: str | None
     caption: str | None
@@ -47,14 +49,14 @@ class ImageRef:
     passage_index: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CrewRef:
     name: str
     agency: str | None
     role: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FactRef:
     key: str
     text: str
@@ -64,7 +66,7 @@ class FactRef:
     qualifier: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParsedArticle:
     """Everything the bot keeps about one article.  Lists are never mutated after parsing."""
 
@@ -83,6 +85,11 @@ class ParsedArticle:
     photographer_passage: int | None = None
     format: str = "text"
     url: str | None = None
+    # Index terms of each passage and of the title, computed once at import and stored with the parse,
+    # so start-up builds the index without segmenting or stemming again (see bot/knowledge/text.py).
+    passage_terms: list[list[str]] = field(default_factory=list, compare=False)
+    title_terms: list[str] = field(default_factory=list, compare=False)
+    terms_version: int = field(default=0, compare=False)
 
     def __hash__(self) -> int:
         return hash(self.content_hash)
@@ -115,6 +122,9 @@ class ParsedArticle:
             photographer_passage=data.get("photographer_passage"),
             format=str(data.get("format") or "text"),
             url=data.get("url"),
+            passage_terms=[list(t) for t in data.get("passage_terms") or ()],
+            title_terms=list(data.get("title_terms") or ()),
+            terms_version=int(data.get("terms_version") or 0),
         )
 
 
@@ -747,6 +757,7 @@ def parse_article(data: bytes | str, *, filename: str | None = None) -> ParsedAr
     """Parse one uploaded or shipped article; raises :class:`ArticleError` for unusable input."""
     from bot.knowledge import extract  # local import: extract imports this module's dataclasses
 
+    bilingual.load()  # the tokenizer's dictionary, before any text is cut into terms
     text = _decode(data).replace("\r\n", "\n").replace("\r", "\n")
     meta, body = _split_front_matter(text)
     meta = meta or {}
@@ -922,4 +933,7 @@ def parse_article(data: bytes | str, *, filename: str | None = None) -> ParsedAr
         photographer_passage=photographer_passage,
         format=fmt,
         url=url,
+        passage_terms=[sorted(term_set(p.text)) for p in passages],
+        title_terms=sorted(term_set(title)),
+        terms_version=TERMS_VERSION,
     )

@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import heapq
-import itertools
 import logging
-import math
 import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.knowledge import answering, phrasing
+from bot.knowledge import answering, bilingual, phrasing
 from bot.knowledge.analysis import QuestionAnalysis, Unit, analyse_question, index_terms
 from bot.knowledge.extract import NAME_RE, clean_name
 from bot.knowledge.ingest import CrewRef, FactRef, ParsedArticle
-from bot.knowledge.lexicon import AGENCIES, ZH_NUMERAL_CHARS, detect_language, normalize_text
+from bot.knowledge.lexicon import AGENCIES, ZH_NUMERAL_CHARS, normalize_text
 from bot.knowledge.retrieval import SentenceIndex
-from bot.knowledge.text import term_set
+from bot.knowledge.text import TERMS_VERSION, stem, term_set
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +39,7 @@ _ID_MASK = (1 << 72) - 1
 _ID_INDEX = (1 << 24) - 1
 
 Scope = int | None
+_HAN = re.compile("[\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -93,7 +91,7 @@ class CrewEntry:
         return CrewRef(self.name, self.agency, self.role)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Article:
     article_id: int
     scope: Scope
@@ -107,7 +105,7 @@ class _Article:
         return self.parsed.title
 
 
-@dataclass
+@dataclass(slots=True)
 class _Passage:
     article: _Article
     index: int
@@ -115,7 +113,7 @@ class _Passage:
     language: str
 
 
-@dataclass(order=True)
+@dataclass(order=True, slots=True)
 class _FactEntry:
     order: tuple[int, int]
     pid: int = field(compare=False)
@@ -350,8 +348,6 @@ class KnowledgeIndex:
         self._lock = threading.RLock()
         self._articles: dict[int, _Article] = {}
         self._passages: dict[int, _Passage] = {}
-        self._postings: dict[tuple[Scope, str], set[int]] = {}
-        self._passage_count: dict[Scope, int] = {}
         self._facts: dict[tuple[Scope, str, str], list[_FactEntry]] = {}
         self._facts_by_pid: dict[int, list[_FactEntry]] = {}
         self._crew_articles: dict[Scope, list[tuple[tuple[int, int], int]]] = {}
@@ -360,10 +356,10 @@ class KnowledgeIndex:
         self._name_keys: dict[Scope, list[str]] = {}
         self._name_tokens: dict[tuple[Scope, str], set[str]] = {}
         self._name_parts: dict[Scope, list[tuple[str, str]]] = {}
-        self._rank_en: dict[int, int] = {}
-        self._rank_zh: dict[int, int] = {}
         self._next_pid = 0
         self._sentences = SentenceIndex()
+        self._bulk: list[tuple[list[Any], Callable[[Any], Any] | None]] | None = None
+        self._old_terms: dict[int, set[str]] = {}  # lexicon terms of passages asked about, on demand
 
     # -----------------------------------------------------------------------------------------
     # Building
@@ -380,29 +376,27 @@ class KnowledgeIndex:
         """Index an article; an existing article with the same id is replaced (edits re-use the id)."""
         if not isinstance(parsed, ParsedArticle):
             parsed = ParsedArticle.from_dict(parsed)
-        terms_per_passage = [index_terms(p.text) for p in parsed.passages]
-        title_terms = index_terms(parsed.title)
-        station = self._station_of(title_terms, terms_per_passage)
+        if parsed.terms_version == TERMS_VERSION and len(parsed.passage_terms) == len(parsed.passages):
+            sentence_terms: list[Iterable[str]] = list(parsed.passage_terms)
+            title_terms: Iterable[str] = parsed.title_terms
+        else:  # stored by an older version: analyse again
+            bilingual.load()
+            sentence_terms = [term_set(p.text) for p in parsed.passages]
+            title_terms = term_set(parsed.title)
+        station = _station_of(title_terms, sentence_terms)
+        # The index keeps the terms; the parse kept in memory does not need its copy of them.
+        parsed = replace(parsed, passage_terms=[], title_terms=[])
         with self._lock:
             if article_id in self._articles:
                 self.remove_article(article_id)
             scope: Scope = guild_id
             rec = _Article(article_id, scope, parsed, [], station, _order(parsed, article_id))
-            for passage, terms in zip(parsed.passages, terms_per_passage, strict=True):
+            for passage in parsed.passages:
                 pid = self._next_pid
                 self._next_pid += 1
                 rec.pids.append(pid)
-                language = detect_language(passage.text)
+                language = parsed.language if _HAN.search(passage.text) else "en"
                 self._passages[pid] = _Passage(rec, passage.index, passage.text, language)
-                # Equal coverage goes to the question's language, the newest article, then the lead sentence.
-                static = (
-                    (rec.order[0] << 96) | ((rec.order[1] & _ID_MASK) << 24) | (_ID_INDEX - passage.index)
-                )
-                self._rank_en[pid] = (int(language == "en") << 128) | static
-                self._rank_zh[pid] = (int(language == "zh") << 128) | static
-                for term in terms:
-                    self._postings.setdefault((scope, term), set()).add(pid)
-            self._passage_count[scope] = self._passage_count.get(scope, 0) + len(rec.pids)
             by_index = dict(zip((p.index for p in parsed.passages), rec.pids, strict=True))
             for fact in parsed.facts:
                 pid = by_index.get(fact.passage_index)
@@ -410,35 +404,54 @@ class KnowledgeIndex:
                     continue
                 entry = _FactEntry(rec.order, pid, fact, rec)
                 lang = self._passages[pid].language
-                bisect.insort(self._facts.setdefault((scope, fact.key, lang), []), entry)
+                self._insert(self._facts.setdefault((scope, fact.key, lang), []), entry)
                 self._facts_by_pid.setdefault(pid, []).append(entry)
             if parsed.crew:
-                bisect.insort(self._crew_articles.setdefault(scope, []), (rec.order, article_id))
+                self._insert(self._crew_articles.setdefault(scope, []), (rec.order, article_id))
                 names = self._names.setdefault(scope, {})
                 for member in parsed.crew:
                     key = _name_key(member.name)
                     if key not in names:
-                        bisect.insort(self._name_keys.setdefault(scope, []), key)
+                        self._insert(self._name_keys.setdefault(scope, []), key)
                         for token in key.split():
                             self._name_tokens.setdefault((scope, token), set()).add(key)
-                            bisect.insort(self._name_parts.setdefault(scope, []), (token, key))
-                    bisect.insort(
-                        names.setdefault(key, []), (rec.order, article_id, member), key=lambda x: x[:2]
-                    )
+                            self._insert(self._name_parts.setdefault(scope, []), (token, key))
+                    self._insert(names.setdefault(key, []), (rec.order, article_id, member), key=_first_two)
             if parsed.photographer or any(img.credit for img in parsed.images):
-                bisect.insort(self._photo_articles.setdefault(scope, []), (rec.order, article_id))
+                self._insert(self._photo_articles.setdefault(scope, []), (rec.order, article_id))
             self._articles[article_id] = rec
             self._sentences.add(
                 article_id,
                 guild_id=guild_id,
                 title=parsed.title,
-                title_terms=term_set(parsed.title),
+                title_terms=title_terms,
                 sentences=[p.text for p in parsed.passages],
-                sentence_terms=[term_set(p.text) for p in parsed.passages],
+                sentence_terms=sentence_terms,
                 paragraphs=[0 for p in parsed.passages],
                 language=parsed.language,
             )
         log.debug("indexed article %s (%s passages, guild %s)", article_id, len(rec.pids), guild_id)
+
+    def _insert(self, items: list[Any], item: Any, key: Callable[[Any], Any] | None = None) -> None:
+        """Keep a list sorted; while loading many articles, append now and sort once in ``end_bulk``."""
+        if self._bulk is not None:
+            items.append(item)
+            self._bulk.append((items, key))
+        else:
+            bisect.insort(items, item, key=key)
+
+    def begin_bulk(self) -> None:
+        with self._lock:
+            self._bulk = []
+
+    def end_bulk(self) -> None:
+        with self._lock:
+            pending, self._bulk = self._bulk or [], None
+            done: set[int] = set()
+            for items, key in pending:
+                if id(items) not in done:
+                    done.add(id(items))
+                    items.sort(key=key)
 
     def remove_article(self, article_id: int) -> bool:
         """Forget an article; returns False when it was not indexed."""
@@ -448,15 +461,8 @@ class KnowledgeIndex:
                 return False
             self._sentences.remove(article_id)
             scope = rec.scope
-            # Terms are recomputed rather than kept: removal is rare, memory for 10k articles is not.
-            all_terms = [index_terms(p.text) for p in rec.parsed.passages]
-            for pid, terms in zip(rec.pids, all_terms, strict=True):
-                for term in terms:
-                    posting = self._postings.get((scope, term))
-                    if posting is not None:
-                        posting.discard(pid)
-                        if not posting:
-                            del self._postings[(scope, term)]
+            for pid in rec.pids:
+                self._old_terms.pop(pid, None)
                 for entry in self._facts_by_pid.pop(pid, ()):
                     lang = self._passages[pid].language
                     entries = self._facts.get((scope, entry.fact.key, lang), [])
@@ -467,9 +473,6 @@ class KnowledgeIndex:
                             break
                         pos += 1
                 self._passages.pop(pid, None)
-                self._rank_en.pop(pid, None)
-                self._rank_zh.pop(pid, None)
-            self._passage_count[scope] = self._passage_count.get(scope, 0) - len(rec.pids)
             for table in (self._crew_articles, self._photo_articles):
                 entries = table.get(scope)
                 if entries and (rec.order, article_id) in entries:
@@ -498,15 +501,6 @@ class KnowledgeIndex:
                         if pos < len(parts) and parts[pos] == (token, key):
                             del parts[pos]
             return True
-
-    @staticmethod
-    def _station_of(title_terms: set[str], passages: list[set[str]]) -> str | None:
-        counts: dict[str, int] = {}
-        for terms in [title_terms, title_terms, *passages]:
-            for term in terms:
-                if term.startswith("@station:"):
-                    counts[term[9:]] = counts.get(term[9:], 0) + 1
-        return max(counts, key=lambda s: counts[s]) if counts else None
 
     # -----------------------------------------------------------------------------------------
     # Cards and autocomplete
@@ -648,20 +642,6 @@ class KnowledgeIndex:
             [rec.title],
             "passage",
         )
-
-    def _answer(self, qa: QuestionAnalysis, scopes: tuple[Scope, ...], stations: set[str]) -> Answer | None:
-        member = self._mentioned_member(qa, scopes)
-        intent = _intent(qa)
-        if member is not None and self._only_explained(qa, "crew_member", member):
-            return self._answer_member(qa, member)
-        if intent is not None:
-            answer = self._answer_intent(qa, intent, scopes, stations)
-            if answer is not None:
-                return answer
-        wanted = _answer_type(qa)
-        if intent is not None and intent not in ("crew_list", "photographer", "credit") and wanted is None:
-            wanted = "number"
-        return self._answer_passage(qa, scopes, stations, wanted)
 
     def _answer_structured(
         self, qa: QuestionAnalysis, scopes: tuple[Scope, ...], stations: set[str]
@@ -815,7 +795,13 @@ class KnowledgeIndex:
         if not leftover:
             return next(self._iter_facts(key, scopes, qa.language, stations), None)
         # Every word the intent does not explain must be in the fact's own sentence.
-        pids = self._intersect_units(leftover, scopes)
+        pids = [
+            entry.pid
+            for scope in scopes
+            for lang in ("en", "zh")
+            for entry in self._facts.get((scope, key, lang), ())
+            if all(self._has_unit(entry.pid, unit) for unit in leftover)
+        ]
         best: tuple[tuple[int, tuple[int, int]], _FactEntry] | None = None
         for pid in pids:
             for entry in self._facts_by_pid.get(pid, ()):
@@ -1011,13 +997,17 @@ class KnowledgeIndex:
 
     def _passages_have(self, rec: _Article, indexes: set[int | None], unit: Unit) -> bool:
         position = {p.index: i for i, p in enumerate(rec.parsed.passages)}
-        for index in indexes:
-            if index is None or index not in position:
-                continue
-            pid = rec.pids[position[index]]
-            if all(pid in self._postings.get((rec.scope, t), _EMPTY) for t in unit.terms):
-                return True
-        return False
+        return any(
+            index is not None and index in position and self._has_unit(rec.pids[position[index]], unit)
+            for index in indexes
+        )
+
+    def _has_unit(self, pid: int, unit: Unit) -> bool:
+        """Whether a passage has every term of a lexicon unit (terms computed on first use, then kept)."""
+        terms = self._old_terms.get(pid)
+        if terms is None:
+            terms = self._old_terms[pid] = index_terms(self._passages[pid].text)
+        return all(t in terms for t in unit.terms)
 
     def _mentioned_member(self, qa: QuestionAnalysis, scopes: tuple[Scope, ...]) -> CrewEntry | None:
         words = [w.lower() for w in qa.latin_words]
@@ -1041,120 +1031,6 @@ class KnowledgeIndex:
         return self._newest_member(key, scopes[-1])
 
     # --- passage retrieval --------------------------------------------------------------------
-    def _unit_postings(self, unit: Unit, scopes: tuple[Scope, ...]) -> list[set[int] | frozenset[int]]:
-        out: list[set[int] | frozenset[int]] = []
-        for scope in scopes:
-            sets = [self._postings.get((scope, t), _EMPTY) for t in unit.terms]
-            if len(sets) == 1:
-                out.append(sets[0])
-            else:
-                sets.sort(key=len)
-                out.append(sets[0].intersection(*sets[1:]) if sets[0] else _EMPTY)
-        return out
-
-    def _intersect_units(self, units: list[Unit], scopes: tuple[Scope, ...]) -> set[int]:
-        """Passages that contain every unit (rarest first, so the work stays small)."""
-        postings = sorted((self._unit_postings(u, scopes) for u in units), key=lambda p: sum(map(len, p)))
-        result: set[int] = set().union(*postings[0]) if postings else set()
-        for lists in postings[1:]:
-            if not result:
-                break
-            result = {pid for pid in result if any(pid in s for s in lists)}
-        return result
-
-    def _answer_passage(
-        self, qa: QuestionAnalysis, scopes: tuple[Scope, ...], stations: set[str], wanted: str | None
-    ) -> Answer | None:
-        """Quote the sentence that covers most of the question's weight, if it covers enough."""
-        units = qa.content_units()
-        if not units or (len(units) == 1 and not units[0].is_name):
-            return None
-        min_units = 1 if len(units) == 1 else 2
-        total = sum(self._passage_count.get(s, 0) for s in scopes) or 1
-        scored: list[tuple[float, list[set[int] | frozenset[int]]]] = []
-        for unit in units:
-            lists = self._unit_postings(unit, scopes)
-            df = sum(len(x) for x in lists)
-            scored.append((math.log(1 + (total - df + 0.5) / (df + 0.5)), lists))
-        scored.sort(key=lambda x: -x[0])
-        weight_all = sum(w for w, _l in scored)
-        scored = scored[:_MAX_UNITS]
-        # Any passage good enough contains every unit of some subset worth >= threshold; visiting the
-        # subsets heaviest first means the first non-empty intersection holds the best-covered passages.
-        masks = _heavy_subsets([w for w, _l in scored], COVERAGE_THRESHOLD * weight_all, min_units)
-        rejected: set[int] = set()
-        cache: dict[tuple[int, int, ...], set[int] | frozenset[int]] = {}
-        for weight, members in masks[:_MAX_SUBSETS]:
-            candidates = self._intersect_members(members, scored, cache)
-            candidates -= rejected
-            if not candidates:
-                continue
-            rank_of = self._rank_zh if qa.language == "zh" else self._rank_en
-            ranked = heapq.nlargest(_RANKED, _take(candidates, _CANDIDATE_CAP), key=rank_of.__getitem__)
-            for pid in ranked:
-                passage = self._passages[pid]
-                station = passage.article.station
-                if (station is not None and station not in stations) or not _has_type(passage.text, wanted):
-                    rejected.add(pid)
-                    continue
-                return self._passage_answer(qa, passage, ranked, weight / weight_all)
-            rejected.update(candidates)
-        return None
-
-    @staticmethod
-    def _intersect_members(
-        members: list[int],
-        scored: list[tuple[float, list[set[int] | frozenset[int]]]],
-        cache: dict[tuple[int, ...], set[int] | frozenset[int]],
-    ) -> set[int]:
-        """Passages holding every member unit; prefixes are cached because subsets share them."""
-        out: set[int] = set()
-        for scope_pos in range(len(scored[members[0]][1])):
-            key: tuple[int, ...] = (scope_pos,)
-            current: set[int] | frozenset[int] | None = None
-            for member in members:
-                key = (*key, member)
-                cached = cache.get(key)
-                if cached is None:
-                    posting = scored[member][1][scope_pos]
-                    cached = posting if current is None else (current & posting if current else _EMPTY)
-                    cache[key] = cached
-                current = cached
-                if not current:
-                    break
-            if current:
-                out |= current
-        return out
-
-    def _passage_answer(
-        self, qa: QuestionAnalysis, passage: _Passage, near: list[int], coverage: float
-    ) -> Answer:
-        rec = passage.article
-        sources = [rec.title]
-        for other_pid in near:
-            title = self._passages[other_pid].article.title
-            if title not in sources and len(sources) < 3:
-                sources.append(title)
-        quote = _clip(passage.text, MAX_QUOTE_CHARS)
-        text = quote
-        if passage.language != qa.language:
-            text = f"文章原文：{quote}" if qa.language == "zh" else f"From the article: {quote}"
-        log.debug("passage answer from article %s (coverage %.2f)", rec.article_id, coverage)
-        return Answer(
-            found=True,
-            language=qa.language,
-            text=_clip(text, MAX_ANSWER_CHARS),
-            quote=quote,
-            article_id=rec.article_id,
-            article_title=rec.title,
-            article_date=rec.parsed.published,
-            sources=sources,
-            kind="passage",
-        )
-
-    # -----------------------------------------------------------------------------------------
-    # Introspection for the core and for tests
-    # -----------------------------------------------------------------------------------------
     def articles(self, guild_id: int | None) -> list[tuple[int, str]]:
         """(article_id, title) of every article a guild can see, newest first."""
         with self._lock:
@@ -1166,38 +1042,37 @@ class KnowledgeIndex:
             return {
                 "articles": len(self._articles),
                 "passages": len(self._passages),
-                "terms": len(self._postings),
+                "terms": self._sentences.stats()["terms"],
             }
 
 
-def _heavy_subsets(weights: list[float], threshold: float, min_size: int) -> list[tuple[float, list[int]]]:
-    """Index subsets whose weight reaches ``threshold``, heaviest first (weights sorted descending)."""
-    suffix = [0.0] * (len(weights) + 1)
-    for i in range(len(weights) - 1, -1, -1):
-        suffix[i] = suffix[i + 1] + weights[i]
-    out: list[tuple[float, list[int]]] = []
-
-    def walk(i: int, chosen: list[int], weight: float) -> None:
-        if weight + suffix[i] < threshold - 1e-9 or len(out) > 4 * _MAX_SUBSETS:
-            return
-        if i == len(weights):
-            if len(chosen) >= min_size:
-                out.append((weight, list(chosen)))
-            return
-        chosen.append(i)
-        walk(i + 1, chosen, weight + weights[i])
-        chosen.pop()
-        walk(i + 1, chosen, weight)
-
-    walk(0, [], 0.0)
-    out.sort(key=lambda x: -x[0])
-    return out
+# Index terms that name each station (see STATIONS in the lexicon for the display names).
+_STATION_TERMS: dict[str, tuple[frozenset[str], ...]] = {
+    "iss": (
+        frozenset({"iss"}),
+        frozenset({"国际空间站"}),
+        frozenset({stem("international"), "space", "station"}),
+    ),
+    "tiangong": (frozenset({"tiangong"}), frozenset({"天宫"}), frozenset({"中国空间站"})),
+    "mir": (frozenset({"mir"}), frozenset({"和平号"})),
+    "skylab": (frozenset({"skylab"}), frozenset({"天空实验室"})),
+}
 
 
-def _take(items: set[int], limit: int) -> Iterable[int]:
-    if len(items) <= limit:
-        return items
-    return itertools.islice(items, limit)
+def _station_of(title_terms: Iterable[str], sentence_terms: Iterable[Iterable[str]]) -> str | None:
+    """The station an article is about: the one most of its sentences name (the title counts twice)."""
+    counts: dict[str, int] = {}
+    title = set(title_terms)
+    for terms in (title, title, *sentence_terms):
+        found = set(terms)
+        for sid, aliases in _STATION_TERMS.items():
+            if any(alias <= found for alias in aliases):
+                counts[sid] = counts.get(sid, 0) + 1
+    return max(counts, key=lambda s: counts[s]) if counts else None
+
+
+def _first_two(item: tuple[Any, ...]) -> tuple[Any, ...]:
+    return item[:2]
 
 
 def _scopes(guild_id: int | None) -> tuple[Scope, ...]:

@@ -19,6 +19,7 @@ from bot.knowledge.text import (
     ZH_STOPWORDS,
     Term,
     has_han,
+    known_word,
     language_of,
     normalise,
     stem,
@@ -296,16 +297,15 @@ def _proper_en(original: str) -> tuple[set[str], set[str]]:
 
 
 def _proper_zh(run: str) -> set[str]:
-    """Names in a Chinese question: words jieba tags as names that the dictionary doesn't know as common."""
-    import jieba.posseg as pseg
-
+    """Names in a Chinese question: dictionary words tagged as names (and not also common words), and
+    words the dictionary doesn't know at all (jieba's HMM finds them: usually transliterated names)."""
     book = bilingual.load()
     found: set[str] = set()
-    for word, flag in pseg.lcut(run):
-        if len(word) < 2 or word in ZH_STOPWORDS:
+    for word in zh_cut(run):
+        if len(word) < 2 or word in ZH_STOPWORDS or not has_han(word):
             continue
-        tagged = flag in ("nr", "nrt", "nrfg", "ns", "nt", "nz")
-        if (tagged and (word not in book.zh_en or word in book.zh_proper)) or word in book.zh_proper:
+        tagged = book.zh_tags.get(word, ("",))[0] != ""
+        if (tagged and (word not in book.zh_en or word in book.zh_proper)) or not known_word(word):
             found.add(word)
     return found
 

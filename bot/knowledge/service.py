@@ -62,6 +62,13 @@ class Knowledge:
         return len(rows)
 
     def _index_rows(self, rows: Iterable[tuple[int, int | None, str, str]]) -> None:
+        self.index.begin_bulk()
+        try:
+            self._index_each(rows)
+        finally:
+            self.index.end_bulk()
+
+    def _index_each(self, rows: Iterable[tuple[int, int | None, str, str]]) -> None:
         for article_id, guild_id, content_hash, parsed_json in rows:
             if self._versions.get(article_id) == content_hash:
                 continue  # already indexed (imported by this process)

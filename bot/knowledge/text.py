@@ -20,6 +20,9 @@ import Stemmer
 
 log = logging.getLogger(__name__)
 
+# Bump when the terms a text yields change: stored parses with another version are analysed again.
+TERMS_VERSION = 2
+
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 HAN_RE = re.compile(f"[{HAN}]")
 HAN_RUN_RE = re.compile(f"[{HAN}]+")
@@ -196,13 +199,15 @@ _PUNCT = str.maketrans(
 _traditional: dict[int, str] = {}
 
 
-def configure(traditional: dict[str, str], words: list[str]) -> None:
-    """Install the traditional → simplified character pairs and the domain words jieba must cut whole.
+def configure(traditional: dict[str, str], words: list[str], jieba_dictionary: str | None = None) -> None:
+    """Install the traditional → simplified character pairs, jieba's word list (a trimmed copy: a third
+    of the memory) and the domain words jieba must cut whole.
 
-    Called once by ``bilingual.load()`` (which owns the dictionaries), before articles are indexed.
+    Called once by ``bilingual.load()`` (which owns the dictionaries), before any text is cut.
     """
-    global _traditional
+    global _traditional, _jieba_dictionary
     _traditional = {ord(t): s for t, s in traditional.items()}
+    _jieba_dictionary = jieba_dictionary
     jieba = _jieba()
     for word in words:
         jieba.add_word(word, freq=50000)
@@ -229,6 +234,7 @@ def language_of(text: str) -> str:
 # --- segmentation --------------------------------------------------------------------------------
 _jieba_lock = threading.Lock()
 _jieba_ready = False
+_jieba_dictionary: str | None = None
 
 
 def _jieba():  # type: ignore[no-untyped-def]
@@ -239,6 +245,8 @@ def _jieba():  # type: ignore[no-untyped-def]
         with _jieba_lock:
             if not _jieba_ready:
                 jieba.setLogLevel(logging.WARNING)
+                if _jieba_dictionary:
+                    jieba.set_dictionary(_jieba_dictionary)
                 jieba.initialize()
                 _jieba_ready = True
     return jieba
@@ -247,6 +255,11 @@ def _jieba():  # type: ignore[no-untyped-def]
 def zh_words(run: str) -> list[str]:
     """A run of Chinese characters as dictionary words (jieba, search mode: long words and their parts)."""
     return _jieba().lcut_for_search(run, HMM=True)
+
+
+def known_word(word: str) -> bool:
+    """Whether jieba's dictionary has the word (words found only by its HMM are new: often names)."""
+    return bool(_jieba().dt.FREQ.get(word))
 
 
 @lru_cache(maxsize=4096)
@@ -333,4 +346,6 @@ def terms(text: str) -> list[Term]:
 
 
 def term_set(text: str) -> set[str]:
+    """Index terms of a text. Call ``bilingual.load()`` once before (articles and questions must be cut
+    with the same dictionary)."""
     return {t.term for t in terms(normalise(text))}

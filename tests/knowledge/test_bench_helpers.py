@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from bot.knowledge.bench_helpers import SAMPLE_QUESTIONS, synthetic_articles
+from bench.synthetic_articles import SAMPLE_QUESTIONS, synthetic_articles
 from bot.knowledge.ingest import parse_article
 from bot.knowledge.qa import KnowledgeIndex
 

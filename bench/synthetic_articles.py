@@ -1,6 +1,6 @@
 """Fake but varied articles for benchmarking the parser and the question index.
 
-Run ``python -m bot.knowledge.bench_helpers 10000`` for a quick timing report (not used by tests).
+Run ``python -m bench.synthetic_articles 10000`` for a quick timing report (not used by tests).
 """
 
 from __future__ import annotations
