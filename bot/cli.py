@@ -249,7 +249,11 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console import run_console
 
-    return asyncio.run(run_console(settings))
+    images = Path(args.images).expanduser() if args.images else None
+    if images is not None and not images.is_dir():
+        print(f"cupola console: --images {images}: not a directory", file=sys.stderr)
+        return 2
+    return asyncio.run(run_console(settings, images=images))
 
 
 def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
@@ -292,6 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=cmd_ask)
     p = sub.add_parser("console", parents=[common], help="try the bot offline: a local sandbox and a prompt")
+    p.add_argument(
+        "--images",
+        metavar="DIR",
+        default=None,
+        help="pictures for the shipped photos, offline: files named like the last part of each photo's URL",
+    )
     p.set_defaults(func=cmd_console)
     p = sub.add_parser("sandbox", parents=[common], help="run the local Discord-compatible server")
     p.add_argument("--port", type=int, default=8765)
