@@ -196,6 +196,13 @@ def preview_scale(width: int, height: int, box: tuple[int, int] = PREVIEW_BOX) -
     return min(box[0] / width, box[1] / height, 1.0)
 
 
+def panel_width(photo_w: int, photo_h: int) -> int:
+    """The text panel beside a portrait or square photo: as close to the preview box's 4:3 as a
+    panel of ¾ to 1¼ of the photo's width allows."""
+    wanted = round(photo_h * 4 / 3) - photo_w
+    return max(round(photo_w * 0.75), min(wanted, round(photo_w * 1.25)), MIN_CARD_WIDTH)
+
+
 def _layout(
     photo_w: int,
     photo_h: int,
@@ -213,9 +220,7 @@ def _layout(
     card_w = max(photo_w, MIN_CARD_WIDTH)
     panel_w = 0
     if side:
-        # As close to the preview box's 4:3 as a panel of ¾ to 1¼ of the photo's width allows.
-        wanted = round(photo_h * 4 / 3) - photo_w
-        panel_w = max(round(photo_w * 0.75), min(wanted, round(photo_w * 1.25)), MIN_CARD_WIDTH)
+        panel_w = panel_width(photo_w, photo_h)
         card_w = photo_w + panel_w
     scale = preview_scale(card_w, photo_h)
     caption_px = credit_px = 0
@@ -258,7 +263,7 @@ def render_credit_card(
     max_credit_lines: int = 2,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> bytes:
-    """The photo (fit in ``max_side``) with the caption and credit, as JPEG.
+    """The photo with the caption and credit, as JPEG; the card's width stays within ``max_side``.
 
     The text goes in a strip below landscape and panoramic photos and in a panel beside portrait and
     square ones, sized so that it is still legible when Discord shows the card inline
@@ -275,6 +280,15 @@ def render_credit_card(
         if photo.height * scale <= max_side:
             photo = photo.resize(
                 (MIN_CARD_WIDTH, max(1, round(photo.height * scale))), Image.Resampling.LANCZOS
+            )
+    if photo.width / photo.height < SIDE_PANEL_BELOW_ASPECT:
+        # The panel goes beside the photo: the whole card, not the photo alone, fits in max_side.
+        total = photo.width + panel_width(photo.width, photo.height)
+        if total > max_side:
+            factor = max_side / total
+            photo = photo.resize(
+                (max(1, round(photo.width * factor)), max(1, round(photo.height * factor))),
+                Image.Resampling.LANCZOS,
             )
     layout = _layout(
         photo.width,

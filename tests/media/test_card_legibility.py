@@ -77,16 +77,22 @@ def test_the_photo_keeps_most_of_the_card(shape: str) -> None:
 
 def test_portrait_text_sits_beside_the_photo_not_below() -> None:
     card = card_of((1200, 1600), caption=CAPTION, credit=CREDIT)
-    assert card.height == 1600 and card.width > 1200
+    assert card.width <= 1600  # the whole card fits the card size, panel included
+    photo_w = round(card.height * 1200 / 1600)  # the photo keeps its shape and the card's height
+    assert card.width > photo_w
     # The photo's own column is untouched black; the text is to its right.
-    assert card.crop((0, 0, 1200, 1600)).convert("L").getextrema()[1] < 40
-    assert card.crop((1200, 0, card.width, 1600)).convert("L").getextrema()[1] > 200
+    assert card.crop((0, 0, photo_w - 2, card.height)).convert("L").getextrema()[1] < 40
+    assert card.crop((photo_w, 0, card.width, card.height)).convert("L").getextrema()[1] > 200
 
 
 def test_a_long_portrait_caption_gets_more_lines_in_the_panel() -> None:
     long = " ".join(["The station's radiators and solar arrays over the night side."] * 6)
     card = card_of((1200, 1600), caption=long, credit=CREDIT)
-    panel = card.crop((1200, 0, card.width, card.height)).convert("L").point(lambda v: 255 if v > 110 else 0)
+    panel = (
+        card.crop((round(card.height * 0.75), 0, card.width, card.height))
+        .convert("L")
+        .point(lambda v: 255 if v > 110 else 0)
+    )
     data, width = panel.tobytes(), panel.width
     lit_rows = [any(data[y * width : (y + 1) * width]) for y in range(panel.height)]
     runs = sum(1 for a, b in zip([False, *lit_rows], lit_rows, strict=False) if b and not a)
