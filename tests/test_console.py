@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -229,3 +230,19 @@ async def test_console_cli_takes_an_images_directory(tmp_path: Path, local_pictu
     assert "Pictures from local files: 2 photos now have one." in out
     code, _, err = await cupola("console", "--images", str(tmp_path / "nope"), cwd=tmp_path, stdin=b"")
     assert code == 2 and "not a directory" in err
+
+
+async def test_a_photo_added_from_a_local_file_is_shown(session, tmp_path: Path) -> None:
+    console, _, transcript = session
+    picture = tmp_path / "cupola-window.jpg"
+    picture.write_bytes(make_jpeg(900, 1200, seed=9))
+    out = await typed(
+        console,
+        transcript,
+        f"/admin photo add caption: Earth through the Cupola window credit: ESA image: {picture}",
+    )
+    number = re.search(r"#(\d+)", out)
+    assert number, out
+    out = await typed(console, transcript, f"/photo show id: {number.group(1)}")
+    assert "Earth through the Cupola window" in out and "│ • Credit: ESA" in out
+    assert f"📎 photo-{number.group(1)}." in out

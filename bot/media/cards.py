@@ -289,6 +289,7 @@ def render_credit_card(
             photo = photo.resize(
                 (max(1, round(photo.width * factor)), max(1, round(photo.height * factor))),
                 Image.Resampling.LANCZOS,
+                reducing_gap=3.0,
             )
     layout = _layout(
         photo.width,
