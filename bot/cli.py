@@ -23,11 +23,23 @@ NO_TOKEN = """\
 Cupola needs a Discord bot token to connect to Discord.
 
   1. Open https://discord.com/developers/applications and create an application.
-  2. Under "Bot", reset and copy the token; invite the bot with the applications.commands scope.
+  2. Under "Bot", reset and copy the token.
   3. Put it in config.toml as [discord] token = "...", or export DISCORD_TOKEN=...
+  4. Invite the bot to your server: `cupola invite` prints the link (scopes bot and
+     applications.commands; permissions {permissions}), or open
+     {url}
+     with your application id (General Information) in place of APPLICATION_ID.
+  5. Register the slash commands once: cupola sync
 
 To try Cupola without a token or network, run:  cupola console
 """
+
+
+def no_token_message() -> str:
+    from bot.invite import BOT_PERMISSIONS, invite_url
+
+    names = ", ".join(name.replace("_", " ").title() for name in BOT_PERMISSIONS)
+    return NO_TOKEN.format(permissions=names, url=invite_url("APPLICATION_ID"))
 
 
 def setup_logging(level: str) -> None:
@@ -68,7 +80,7 @@ async def _run(settings: Settings) -> int:
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.discord.token:
-        print(NO_TOKEN, file=sys.stderr)
+        print(no_token_message(), file=sys.stderr)
         return 2
     return asyncio.run(_run(settings))
 
@@ -87,7 +99,11 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
         if guild_id is not None:
             guild = discord.Object(id=guild_id)
             bot.tree.copy_global_to(guild=guild)
-            synced = await bot.tree.sync(guild=guild)
+            try:
+                synced = await bot.tree.sync(guild=guild)
+            except (discord.NotFound, discord.Forbidden) as exc:
+                print(unknown_guild_message(guild_id, exc, bot.application_id), file=sys.stderr)
+                return 1
         else:
             synced = await bot.tree.sync()
     where = f"in guild {guild_id}" if guild_id else "globally (may take up to an hour to show everywhere)"
@@ -95,11 +111,39 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
     return 0
 
 
+def unknown_guild_message(guild_id: int, exc: discord.HTTPException, application_id: int | None) -> str:
+    from bot.invite import invite_url
+
+    link = invite_url(application_id) if application_id else "the link from `cupola invite`"
+    return (
+        f"cupola sync: the bot is not in server {guild_id} (Discord answered {exc.status} {exc.text}). "
+        f"Check the server id, or invite the bot first: {link}"
+    )
+
+
 def cmd_sync(settings: Settings, args: argparse.Namespace) -> int:
     if not settings.discord.token:
-        print(NO_TOKEN, file=sys.stderr)
+        print(no_token_message(), file=sys.stderr)
         return 2
     return asyncio.run(_sync(settings, args.guild))
+
+
+def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.invite import BOT_PERMISSIONS, application_id_from_token, invite_url
+
+    app_id = args.client_id or application_id_from_token(settings.discord.token)
+    if app_id is None:
+        print(
+            "cupola invite: give --client-id APPLICATION_ID (Developer Portal → General Information), "
+            "or set [discord] token / DISCORD_TOKEN.",
+            file=sys.stderr,
+        )
+        return 2
+    print(invite_url(app_id))
+    print("Scopes: bot, applications.commands. Permissions:")
+    for name, why in BOT_PERMISSIONS.items():
+        print(f"  {name.replace('_', ' ').title()}: {why}")
+    return 0
 
 
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
@@ -205,7 +249,11 @@ def cmd_ask(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_console(settings: Settings, args: argparse.Namespace) -> int:
     from bot.console import run_console
 
-    return asyncio.run(run_console(settings))
+    images = Path(args.images).expanduser() if args.images else None
+    if images is not None and not images.is_dir():
+        print(f"cupola console: --images {images}: not a directory", file=sys.stderr)
+        return 2
+    return asyncio.run(run_console(settings, images=images))
 
 
 def cmd_sandbox(settings: Settings, args: argparse.Namespace) -> int:
@@ -230,6 +278,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sync", parents=[common], help="register the slash commands with Discord")
     p.add_argument("--guild", type=int, default=None, help="register in one server only (instant)")
     p.set_defaults(func=cmd_sync)
+    p = sub.add_parser("invite", parents=[common], help="print the link that adds the bot to a server")
+    p.add_argument(
+        "--client-id", type=int, default=None, help="the application id (else read from the token)"
+    )
+    p.set_defaults(func=cmd_invite)
     p = sub.add_parser("db", parents=[common], help="database maintenance")
     dbsub = p.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     up = dbsub.add_parser("upgrade", parents=[common], help="apply database migrations")
@@ -243,6 +296,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(func=cmd_ask)
     p = sub.add_parser("console", parents=[common], help="try the bot offline: a local sandbox and a prompt")
+    p.add_argument(
+        "--images",
+        metavar="DIR",
+        default=None,
+        help="pictures for the shipped photos, offline: files named like the last part of each photo's URL",
+    )
     p.set_defaults(func=cmd_console)
     p = sub.add_parser("sandbox", parents=[common], help="run the local Discord-compatible server")
     p.add_argument("--port", type=int, default=8765)
@@ -261,7 +320,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"cupola: configuration problem:\n{exc}", file=sys.stderr)
         return 2
-    level = settings.logging.level if args.command not in ("console", "ask", "import") else "WARNING"
+    quiet = ("console", "ask", "import", "sync", "invite")
+    level = settings.logging.level if args.command not in quiet else "WARNING"
     setup_logging(level)
     try:
         return int(args.func(settings, args) or 0)
@@ -270,6 +330,66 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        message = operator_error(exc, settings)
+        if message is None:
+            raise
+        log.debug("operator error", exc_info=exc)
+        print(f"cupola: {message}", file=sys.stderr)
+        return 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Operator errors: what went wrong and what to do, in one sentence, instead of a traceback.
+# ---------------------------------------------------------------------------------------------
+def operator_error(exc: BaseException, settings: Settings) -> str | None:
+    """One sentence for the failures an operator can fix (no database, no network); None otherwise."""
+    import aiohttp
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError):
+        return _database_unreachable(exc, settings)
+    if isinstance(exc, aiohttp.ClientConnectorError | aiohttp.ServerTimeoutError | TimeoutError):
+        return _discord_unreachable(exc, settings)
+    return None
+
+
+def _first_reason(text: str) -> str:
+    """The useful part of a driver message: 'connection ... failed: Connection refused' → 'Connection refused'."""
+    line = text.strip().splitlines()[0] if text.strip() else text
+    line = line.split("failed: ")[-1] if "failed: " in line else line
+    return line.replace("FATAL:", "").strip(" .") or "no reason given"
+
+
+def _database_unreachable(exc: BaseException, settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    orig = getattr(exc, "orig", None) or exc
+    reason = _first_reason(str(orig))
+    if settings.database.url:
+        where = settings.describe_setting("database", "url")
+    else:
+        where = f"the default SQLite file under {settings.describe_setting('paths', 'data_dir')}"
+    url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite":
+        return (
+            f"cannot open the SQLite database {url.database} ({reason}); it comes from {where}: "
+            "make sure its directory exists and is writable, or change that setting."
+        )
+    host, port = url.host or "localhost", url.port or 5432
+    return (
+        f"cannot connect to PostgreSQL at {host}:{port} (database {url.database or '?'}): {reason}. "
+        f"Start the server or correct {where}."
+    )
+
+
+def _discord_unreachable(exc: BaseException, settings: Settings) -> str:
+    reason = getattr(exc, "os_error", None) or exc
+    what = "Discord" if settings.discord.uses_discord else "the Discord API"
+    return (
+        f"cannot reach {what} at {settings.discord.api_base} ({type(reason).__name__}: {reason}); "
+        f"check the network connection or correct {settings.describe_setting('discord', 'api_base')}."
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -5,16 +5,24 @@ Every problem is reported by setting name and by where the value came from, neve
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 DISCORD_API = "https://discord.com/api/v10"
 CONFIG_ENV = "CUPOLA_CONFIG"
+ENV_PREFIX = "CUPOLA_"
+# Variables with the prefix that are not settings: the config path and the test harness's own.
+ENV_NOT_SETTINGS = (CONFIG_ENV,)
+ENV_NOT_SETTINGS_PREFIXES = ("CUPOLA_TEST_",)
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg")
+DATABASE_URL_HELP = "sqlite:///PATH or postgresql://user:password@host:5432/dbname"
 
 
 class ConfigError(Exception):
@@ -59,6 +67,32 @@ class DiscordSettings(_Section):
 class DatabaseSettings(_Section):
     url: str = ""
 
+    @field_validator("url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        """Refuse at load time what SQLAlchemy could not use, naming what is allowed."""
+        value = value.strip()
+        if not value:
+            return value
+        scheme, sep, _ = value.partition("://")
+        if not sep or not scheme:
+            raise ValueError(f"not a database URL; write {DATABASE_URL_HELP}")
+        if scheme.lower() not in DATABASE_SCHEMES:
+            backend = scheme.split("+", 1)[0]
+            raise ValueError(
+                f"the {backend!r} database is not supported; Cupola runs on SQLite or PostgreSQL "
+                f"({DATABASE_URL_HELP})"
+            )
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            parsed = make_url(value)
+            _ = parsed.port  # a non-numeric port fails only when read
+        except (ArgumentError, ValueError) as exc:
+            raise ValueError(f"cannot be parsed ({exc}); write {DATABASE_URL_HELP}") from None
+        return value
+
 
 class PathSettings(_Section):
     data_dir: Path = Path("data")
@@ -83,10 +117,20 @@ class Settings(_Section):
     net: NetSettings = Field(default_factory=NetSettings)
     feeds: FeedSettings = Field(default_factory=FeedSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    _sources: dict[tuple[str, str], str] = PrivateAttr(default_factory=dict)
 
     @property
     def database_url(self) -> str:
         return self.database.url or f"sqlite:///{self.paths.data_dir / 'cupola.db'}"
+
+    def source_of(self, section: str, name: str) -> str:
+        """Where a setting came from: "config.toml", "environment variable CUPOLA_…", or "default"."""
+        return self._sources.get((section, name), "default")
+
+    def describe_setting(self, section: str, name: str) -> str:
+        """ "[database] url (from config.toml)" for operator messages."""
+        source = self.source_of(section, name)
+        return f"[{section}] {name}" + ("" if source == "default" else f" (from {source})")
 
 
 def _section_fields() -> dict[str, type[BaseModel]]:
@@ -94,6 +138,7 @@ def _section_fields() -> dict[str, type[BaseModel]]:
 
 
 def _env_overrides(env: Mapping[str, str]) -> tuple[dict[str, dict[str, Any]], dict[tuple[str, str], str]]:
+    _check_env_names(env)
     values: dict[str, dict[str, Any]] = {}
     sources: dict[tuple[str, str], str] = {}
     for section, model in _section_fields().items():
@@ -107,6 +152,39 @@ def _env_overrides(env: Mapping[str, str]) -> tuple[dict[str, dict[str, Any]], d
         values.setdefault("discord", {})["token"] = env["DISCORD_TOKEN"]
         sources[("discord", "token")] = "environment variable DISCORD_TOKEN"
     return values, sources
+
+
+def _known_env_names() -> list[str]:
+    return [
+        f"{ENV_PREFIX}{section}_{name}".upper()
+        for section, model in _section_fields().items()
+        for name in model.model_fields
+    ]
+
+
+def _check_env_names(env: Mapping[str, str]) -> None:
+    """A misspelt CUPOLA_* variable is an error, as an unknown setting in the file is."""
+    known = _known_env_names()
+    sections = _section_fields()
+    for var in sorted(env):
+        if not var.startswith(ENV_PREFIX) or var in known or var in ENV_NOT_SETTINGS:
+            continue
+        if var.startswith(ENV_NOT_SETTINGS_PREFIXES):
+            continue
+        rest = var[len(ENV_PREFIX) :].lower()
+        close = difflib.get_close_matches(var, known + list(ENV_NOT_SETTINGS), n=1, cutoff=0.75)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        section = next((s for s in sections if rest.startswith(s + "_")), None)
+        if section is None:
+            raise ConfigError(
+                f"environment variable {var}: unknown section; variables are "
+                f"CUPOLA_<SECTION>_<NAME> with sections {', '.join(sections)}{hint}"
+            )
+        name = rest[len(section) + 1 :]
+        raise ConfigError(
+            f"environment variable {var}: unknown setting [{section}] {name}; "
+            f"allowed: {_describe(sections[section])}{hint}"
+        )
 
 
 def _parse_env_value(raw: str) -> Any:
@@ -166,6 +244,7 @@ def load_settings(path: str | Path | None = None, *, env: Mapping[str, str] | No
         settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_explain(exc, sources, where)) from None
+    settings._sources = dict(sources)
     if settings.discord.shard_ids and settings.discord.shard_count is None:
         raise ConfigError(f"{where}: [discord] shard_ids needs [discord] shard_count as well")
     if settings.discord.shard_ids and settings.discord.shard_count is not None:
@@ -177,6 +256,9 @@ def load_settings(path: str | Path | None = None, *, env: Mapping[str, str] | No
     return settings
 
 
+_PASSWORD_RE = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+
+
 def _explain(exc: ValidationError, sources: dict[tuple[str, str], str], where: str) -> str:
     # A union reports one error per member; the first one per setting says enough.
     lines: dict[tuple[str, str], str] = {}
@@ -186,7 +268,8 @@ def _explain(exc: ValidationError, sources: dict[tuple[str, str], str], where: s
         if "literal" in err["type"] and "ctx" in err:
             message = f"allowed: {err['ctx']['expected']}"
         source = sources.get((section, name), where)
-        lines.setdefault(
-            (section, name), f"{source}: [{section}] {name}: {message} (got {err.get('input')!r})"
-        )
+        got = err.get("input")
+        if isinstance(got, str):
+            got = _PASSWORD_RE.sub(r"\1***@", got)  # a database URL's password never reaches a log
+        lines.setdefault((section, name), f"{source}: [{section}] {name}: {message} (got {got!r})")
     return "\n".join(lines.values())

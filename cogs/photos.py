@@ -68,16 +68,20 @@ class Photos(commands.GroupCog, group_name="photo", group_description="Flyaround
     async def render(self, photo: PhotoView, lang: str) -> dict[str, Any]:
         """Embed (credit always in it), the picture by URL or as an upload, and the Another button."""
         files: list[discord.File] = []
-        image_url = photo.url if photo.url and photo.url.startswith(("https://", "http://")) else None
+        web_url = photo.url if photo.url and photo.url.startswith(("https://", "http://")) else None
+        image_url = web_url
         note = None
-        if image_url is None:
+        # A web picture is shown by its URL unless we already hold a cleaned copy (fetched earlier, or
+        # given from a local file offline): then that copy is uploaded, and members see it either way.
+        if image_url is None or photo.path:
             try:
                 data = await asyncio.to_thread(read_stored, photo, self.bot.images)
             except OSError as exc:
                 log.warning("photo %s: stored picture unreadable: %s", photo.id, exc)
                 data = None
             if data is None:
-                note = t("photos.picture_missing", lang)
+                if web_url is None:
+                    note = t("photos.picture_missing", lang)
             else:
                 path = stored_file(photo, self.bot.images)
                 suffix = Path(path).suffix if path else ".jpg"

@@ -124,7 +124,7 @@ async def test_console_answers_about_offline(tmp_path: Path) -> None:
     assert "┌ 关于 Cupola" in out
     assert "unknown command /nope" in out
     assert "There is no button to press." in out
-    assert "/about" in out.split("Commands:")[1]
+    assert "/about" in out.split("Commands (")[1]
 
 
 async def test_run_against_a_separately_started_sandbox(tmp_path: Path) -> None:

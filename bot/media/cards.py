@@ -1,4 +1,4 @@
-"""Credit cards (photo + caption/credit strip) and 2×2 collages, as JPEG bytes.
+"""Credit cards (photo + caption/credit, legible at Discord's inline size) and collages of 1–4 photos, as JPEG.
 
 Blocking Pillow work: call through ``asyncio.to_thread`` or the ``*_async`` wrappers.
 Text uses only the fonts shipped in ``bot/content/fonts`` (see ``bot.media.fonts``).
@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -24,8 +25,6 @@ BACKGROUND = (16, 18, 22)
 CAPTION_COLOUR = (242, 242, 242)
 CREDIT_COLOUR = (168, 175, 186)
 MIN_CARD_WIDTH = 480
-CAPTION_RATIO = 0.030
-CREDIT_RATIO = 0.022
 MIN_CAPTION_PX = 18
 MIN_CREDIT_PX = 14
 MAX_TEXT_CHARS = 1000
@@ -168,6 +167,92 @@ def _encode_jpeg(im: Image.Image, quality: int = JPEG_QUALITY) -> bytes:
     return out.getvalue()
 
 
+PREVIEW_BOX = (400, 300)
+"""The largest size Discord's desktop client draws an embed's image inline, in CSS px: a card is
+scaled down to fit it, so text sizes are chosen for that displayed size, not for the source."""
+PREVIEW_CAPTION_PX = 14
+PREVIEW_CREDIT_PX = 12
+"""Font sizes the caption and credit have at the preview size (Discord's own chat text is 16 px)."""
+SIDE_PANEL_BELOW_ASPECT = 1.2
+"""Photos narrower than this (width / height) get the text in a panel beside them: below a portrait
+photo the text would be tiny once the tall card is scaled into the preview box."""
+MAX_PANEL_CAPTION_LINES = 12
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    side: bool
+    card_w: int
+    card_h: int
+    caption_px: int
+    credit_px: int
+    pad: int
+    caption_lines: list[str]
+    credit_lines: list[str]
+
+
+def preview_scale(width: int, height: int, box: tuple[int, int] = PREVIEW_BOX) -> float:
+    """How much Discord shrinks a ``width``×``height`` image to show it inline (never enlarges)."""
+    return min(box[0] / width, box[1] / height, 1.0)
+
+
+def panel_width(photo_w: int, photo_h: int) -> int:
+    """The text panel beside a portrait or square photo: as close to the preview box's 4:3 as a
+    panel of ¾ to 1¼ of the photo's width allows."""
+    wanted = round(photo_h * 4 / 3) - photo_w
+    return max(round(photo_w * 0.75), min(wanted, round(photo_w * 1.25)), MIN_CARD_WIDTH)
+
+
+def _layout(
+    photo_w: int,
+    photo_h: int,
+    caption: str,
+    credit: str,
+    max_caption_lines: int,
+    max_credit_lines: int,
+) -> _Layout:
+    """Text sizes that stay legible once the whole card is scaled into the preview box.
+
+    The card's size depends on the text size (a bigger strip makes a taller card, which is then
+    scaled down more), so the sizes are found by iterating until both reach their preview size.
+    """
+    side = photo_w / photo_h < SIDE_PANEL_BELOW_ASPECT
+    card_w = max(photo_w, MIN_CARD_WIDTH)
+    panel_w = 0
+    if side:
+        panel_w = panel_width(photo_w, photo_h)
+        card_w = photo_w + panel_w
+    scale = preview_scale(card_w, photo_h)
+    caption_px = credit_px = 0
+    result: _Layout | None = None
+    for _ in range(8):
+        caption_px = max(MIN_CAPTION_PX, caption_px, math.ceil(PREVIEW_CAPTION_PX / scale))
+        credit_px = max(MIN_CREDIT_PX, credit_px, math.ceil(PREVIEW_CREDIT_PX / scale))
+        pad = max(12, round(caption_px * 0.7))
+        text_w = (panel_w if side else card_w) - 2 * pad
+        cap_m, cred_m = _metrics(caption_px), _metrics(credit_px)
+        credit_lines = wrap_text(credit, credit_px, text_w, max_credit_lines)
+        cap_limit = max_caption_lines
+        if side:
+            room = photo_h - 2 * pad - len(credit_lines) * cred_m.line_height - round(caption_px * 0.35)
+            cap_limit = max(max_caption_lines, min(MAX_PANEL_CAPTION_LINES, room // cap_m.line_height))
+        caption_lines = wrap_text(caption, caption_px, text_w, cap_limit)
+        gap = round(caption_px * 0.35) if caption_lines and credit_lines else 0
+        text_h = len(caption_lines) * cap_m.line_height + gap + len(credit_lines) * cred_m.line_height
+        block_h = (2 * pad + text_h) if text_h else 0
+        card_h = max(photo_h, block_h) if side else photo_h + block_h
+        result = _Layout(side, card_w, card_h, caption_px, credit_px, pad, caption_lines, credit_lines)
+        new_scale = preview_scale(card_w, card_h)
+        if new_scale >= scale - 1e-9 or (
+            caption_px * new_scale >= PREVIEW_CAPTION_PX - 0.5
+            and credit_px * new_scale >= PREVIEW_CREDIT_PX - 0.5
+        ):
+            break
+        scale = new_scale
+    assert result is not None
+    return result
+
+
 def render_credit_card(
     image: bytes | ProcessedImage,
     *,
@@ -178,52 +263,67 @@ def render_credit_card(
     max_credit_lines: int = 2,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> bytes:
-    """The photo (fit in ``max_side``) above a dark strip with the caption and credit, as JPEG.
+    """The photo with the caption and credit, as JPEG; the card's width stays within ``max_side``.
 
-    Text size follows the card width (with a floor), long captions wrap and end in "…".
-    ``credit`` is drawn as given: add "Credit:" / "图片：" yourself in the reader's language.
-    Raises ImageRejected for a bad picture.
+    The text goes in a strip below landscape and panoramic photos and in a panel beside portrait and
+    square ones, sized so that it is still legible when Discord shows the card inline
+    (``PREVIEW_BOX``). Long captions wrap and end in "…". ``credit`` is drawn as given: add
+    "Credit:" / "图片：" yourself in the server's language. Raises ImageRejected for a bad picture.
     """
     decoded = decode(_photo_bytes(image), fit=max_side, max_pixels=max_pixels)
     photo = _flatten(decoded.image)
     if max(photo.size) > max_side:
         photo.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
-    if photo.width < MIN_CARD_WIDTH:
-        # Small pictures are enlarged so the text stays legible; very tall ones are padded instead.
+    if photo.width < MIN_CARD_WIDTH and photo.width / photo.height >= SIDE_PANEL_BELOW_ASPECT:
+        # Small wide pictures are enlarged so the card is not a postage stamp.
         scale = MIN_CARD_WIDTH / photo.width
         if photo.height * scale <= max_side:
             photo = photo.resize(
                 (MIN_CARD_WIDTH, max(1, round(photo.height * scale))), Image.Resampling.LANCZOS
             )
-    card_w = max(photo.width, MIN_CARD_WIDTH)
-
-    caption_px = max(MIN_CAPTION_PX, round(card_w * CAPTION_RATIO))
-    credit_px = max(MIN_CREDIT_PX, round(card_w * CREDIT_RATIO))
-    pad = max(12, round(caption_px * 0.7))
-    text_w = card_w - 2 * pad
-    caption_lines = wrap_text(clean_text(caption), caption_px, text_w, max_caption_lines)
-    credit_lines = wrap_text(clean_text(credit, keep_newlines=False), credit_px, text_w, max_credit_lines)
-    cap_m, cred_m = _metrics(caption_px), _metrics(credit_px)
-    gap = round(caption_px * 0.35) if caption_lines and credit_lines else 0
-    text_h = len(caption_lines) * cap_m.line_height + gap + len(credit_lines) * cred_m.line_height
-    strip_h = (2 * pad + text_h) if text_h else 0
-
-    card = Image.new("RGB", (card_w, photo.height + strip_h), BACKGROUND)
-    card.paste(photo, ((card_w - photo.width) // 2, 0))
+    if photo.width / photo.height < SIDE_PANEL_BELOW_ASPECT:
+        # The panel goes beside the photo: the whole card, not the photo alone, fits in max_side.
+        total = photo.width + panel_width(photo.width, photo.height)
+        if total > max_side:
+            factor = max_side / total
+            photo = photo.resize(
+                (max(1, round(photo.width * factor)), max(1, round(photo.height * factor))),
+                Image.Resampling.LANCZOS,
+                reducing_gap=3.0,
+            )
+    layout = _layout(
+        photo.width,
+        photo.height,
+        clean_text(caption),
+        clean_text(credit, keep_newlines=False),
+        max_caption_lines,
+        max_credit_lines,
+    )
+    card = Image.new("RGB", (layout.card_w, layout.card_h), BACKGROUND)
+    if layout.side:
+        card.paste(photo, (0, (layout.card_h - photo.height) // 2))
+        x, y = photo.width + layout.pad, layout.pad
+    else:
+        card.paste(photo, ((layout.card_w - photo.width) // 2, 0))
+        x, y = layout.pad, photo.height + layout.pad
     draw = ImageDraw.Draw(card)
-    y = photo.height + pad
-    for line in caption_lines:
-        _draw_line(draw, pad, y + cap_m.ascent, line, caption_px, CAPTION_COLOUR)
+    cap_m, cred_m = _metrics(layout.caption_px), _metrics(layout.credit_px)
+    for line in layout.caption_lines:
+        _draw_line(draw, x, y + cap_m.ascent, line, layout.caption_px, CAPTION_COLOUR)
         y += cap_m.line_height
-    y += gap
-    for line in credit_lines:
-        _draw_line(draw, pad, y + cred_m.ascent, line, credit_px, CREDIT_COLOUR)
+    if layout.caption_lines and layout.credit_lines:
+        y += round(layout.caption_px * 0.35)
+    for line in layout.credit_lines:
+        _draw_line(draw, x, y + cred_m.ascent, line, layout.credit_px, CREDIT_COLOUR)
         y += cred_m.line_height
     log.debug(
-        "credit card %sx%s, %s caption lines, %s credit lines",
+        "credit card %sx%s (%s), caption %s px × %s lines, credit %s px × %s lines",
         *card.size,
-        len(caption_lines),
-        len(credit_lines),
+        "panel" if layout.side else "strip",
+        layout.caption_px,
+        len(layout.caption_lines),
+        layout.credit_px,
+        len(layout.credit_lines),
     )
     return _encode_jpeg(card)
 
@@ -243,6 +343,83 @@ def collage_layout(count: int, size: int, gap: int) -> list[tuple[int, int, int,
     raise ValueError(f"a collage takes 1 to 4 pictures, not {count}")
 
 
+@dataclass(frozen=True, slots=True)
+class CollageLayout:
+    width: int
+    height: int
+    boxes: list[tuple[int, int, int, int]]
+    """(x, y, w, h) per picture, in the order given."""
+
+    def kept(self, aspects: list[float]) -> list[float]:
+        """The share of each picture still visible once centre-cropped to its box (1.0 = all of it)."""
+        out = []
+        for aspect, (_, _, w, h) in zip(aspects, self.boxes, strict=True):
+            box = w / h
+            out.append(min(box, aspect) / max(box, aspect))
+        return out
+
+
+def _compositions(n: int) -> list[list[int]]:
+    """Ways to cut n pictures, in order, into consecutive rows: 3 → [3], [1, 2], [2, 1], [1, 1, 1]."""
+    if n == 0:
+        return [[]]
+    return [[first, *rest] for first in range(n, 0, -1) for rest in _compositions(n - first)]
+
+
+def _justified(aspects: list[float], rows: list[int], width: float, gap: int) -> list[tuple[float, ...]]:
+    """Rows of full-width pictures, each row as tall as keeps its pictures' own shapes."""
+    boxes: list[tuple[float, ...]] = []
+    y, i = 0.0, 0
+    for count in rows:
+        row = aspects[i : i + count]
+        h = (width - gap * (count - 1)) / sum(row)
+        x = 0.0
+        for aspect in row:
+            boxes.append((x, y, aspect * h, h))
+            x += aspect * h + gap
+        y += h + gap
+        i += count
+    return boxes
+
+
+def choose_collage_layout(aspects: list[float], size: int, gap: int) -> CollageLayout:
+    """The arrangement (rows, or columns) that shows every picture whole and the smallest one largest.
+
+    Each candidate cuts the pictures into rows (or columns) that keep their own shapes, so nothing
+    is cropped but rounding; the collage is as big as fits in ``size``×``size``.
+    """
+    if not 1 <= len(aspects) <= 4:
+        raise ValueError(f"a collage takes 1 to 4 pictures, not {len(aspects)}")
+    best: tuple[float, CollageLayout] | None = None
+    for transpose in (False, True):
+        shapes = [1 / a for a in aspects] if transpose else aspects
+        for rows in _compositions(len(aspects)):
+            raw = _justified(shapes, rows, 1000.0, 0)
+            # Scale so the whole thing fits the box with the real gaps, then round to pixels.
+            total_w = 1000.0
+            total_h = max(y + h for _, y, _, h in raw)
+            gaps_h = gap * (len(rows) - 1)
+            scale = min((size - gap * (max(rows) - 1)) / total_w, (size - gaps_h) / total_h)
+            inner_w = total_w * scale + gap * (max(rows) - 1)
+            boxes_f = _justified(shapes, rows, inner_w, gap)
+            if transpose:
+                boxes_f = [(y, x, h, w) for x, y, w, h in boxes_f]
+            boxes = [
+                (round(x), round(y), max(1, round(x + w) - round(x)), max(1, round(y + h) - round(y)))
+                for x, y, w, h in boxes_f
+            ]
+            width = min(size, max(x + w for x, _, w, _ in boxes))
+            height = min(size, max(y + h for _, y, _, h in boxes))
+            boxes = [(x, y, min(w, width - x), min(h, height - y)) for x, y, w, h in boxes]
+            layout = CollageLayout(width, height, boxes)
+            smallest = min(w * h for _, _, w, h in boxes)
+            score = smallest + 0.1 * sum(w * h for _, _, w, h in boxes)
+            if best is None or score > best[0] + 1e-6:
+                best = (score, layout)
+    assert best is not None
+    return best[1]
+
+
 def collage_2x2(
     images: list[bytes],
     *,
@@ -250,17 +427,21 @@ def collage_2x2(
     gap: int | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> bytes:
-    """A ``size``×``size`` JPEG of 1–4 pictures, each centre-cropped to its tile.
+    """A JPEG of 1–4 pictures within ``size``×``size``, laid out so each is shown (nearly) whole.
 
+    The layout is chosen from the pictures' shapes (``choose_collage_layout``): two landscape photos
+    are stacked, two portraits side by side, and so on; the collage takes the shape that needs.
     Raises ValueError for 0 or more than 4 pictures, ImageRejected for a bad one.
     """
+    if not 1 <= len(images) <= 4:
+        raise ValueError(f"a collage takes 1 to 4 pictures, not {len(images)}")
     if gap is None:
         gap = max(2, size // 128)
-    boxes = collage_layout(len(images), size, gap)
-    canvas = Image.new("RGB", (size, size), BACKGROUND)
-    for data, (x, y, w, h) in zip(images, boxes, strict=True):
-        decoded = decode(_photo_bytes(data), cover=(w, h), max_pixels=max_pixels).image
-        tile = ImageOps.fit(_flatten(decoded), (w, h), Image.Resampling.LANCZOS, centering=(0.5, 0.5))
+    decoded = [_flatten(decode(_photo_bytes(data), fit=size, max_pixels=max_pixels).image) for data in images]
+    layout = choose_collage_layout([im.width / im.height for im in decoded], size, gap)
+    canvas = Image.new("RGB", (layout.width, layout.height), BACKGROUND)
+    for im, (x, y, w, h) in zip(decoded, layout.boxes, strict=True):
+        tile = ImageOps.fit(im, (w, h), Image.Resampling.LANCZOS, centering=(0.5, 0.5))
         canvas.paste(tile, (x, y))
     return _encode_jpeg(canvas)
 

@@ -108,6 +108,7 @@ class Sandbox:
         self.rate_limiter = RateLimiter(rate_limits, clock)
         self.rate_limited: int = 0
         self._changed = asyncio.Condition()
+        self._listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._runner: web.AppRunner | None = None
         self._sockets: set[web.WebSocketResponse] = set()
 
@@ -231,6 +232,22 @@ class Sandbox:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    # ------------------------------------------------------------------ watching messages
+    def add_message_listener(self, listener: Callable[[str, dict[str, Any]], None]) -> None:
+        """Call ``listener(event, message)`` for every message the bot makes visible or changes.
+
+        ``event`` is "create" (a channel post, an interaction reply or follow-up, the "thinking"
+        placeholder of a deferred reply) or "edit"; ephemeral messages are included (flag 64).
+        """
+        self._listeners.append(listener)
+
+    def _emit(self, event: str, message: dict[str, Any]) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event, message)
+            except Exception:  # a watcher's bug must not break the REST answer
+                log.exception("sandbox message listener failed")
 
     # ------------------------------------------------------------------ waiting
     async def notify(self) -> None:
@@ -624,6 +641,7 @@ class Sandbox:
         if nonce is not None:
             message["nonce"] = str(nonce)
         await self._store_channel_message(message)
+        self._emit("create", message)
         return json_response(message)
 
     async def _edit_message(self, request: web.Request) -> web.Response:
@@ -635,6 +653,7 @@ class Sandbox:
                 if problem is not None:
                     return problem
                 self._apply_edit(msg, payload, files)
+                self._emit("edit", msg)
                 return json_response(msg)
         return error(404, 10008, "Unknown Message")
 
@@ -675,11 +694,13 @@ class Sandbox:
             if not message["flags"] & ix.EPHEMERAL:
                 await self._store_channel_message(message)
             resource["message"] = message
+            self._emit("create", message)
         elif kind == ix.DEFERRED_CHANNEL_MESSAGE:
             flags = int(data.get("flags") or 0) | ix.LOADING
             message = self._build_message({"flags": flags, "content": ""}, [], channel_id, record=record)
             record.original = message
             resource["message"] = message
+            self._emit("create", message)
         elif kind in (ix.UPDATE_MESSAGE, ix.DEFERRED_UPDATE_MESSAGE):
             if record.kind != ix.MESSAGE_COMPONENT:
                 return error(400, 40043, "Interaction is not a component interaction")
@@ -693,6 +714,7 @@ class Sandbox:
                 self._apply_edit(target, data, files)
                 record.edits += 1
                 resource["message"] = target
+                self._emit("edit", target)
             record.original = target
         elif kind == ix.AUTOCOMPLETE_RESULT:
             choices = data.get("choices") or []
@@ -751,6 +773,7 @@ class Sandbox:
             record.followups.append(message)
         if not message["flags"] & ix.EPHEMERAL:
             await self._store_channel_message(message)
+        self._emit("create", message)
         await self.notify()
         return json_response(message)
 
@@ -785,6 +808,7 @@ class Sandbox:
         record.edits += 1
         if was_loading and not target["flags"] & ix.EPHEMERAL:
             await self._store_channel_message(target)
+        self._emit("create" if was_loading else "edit", target)
         await self.notify()
         return json_response(target)
 
