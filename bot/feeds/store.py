@@ -372,11 +372,18 @@ def _queue_albums(
     """
     assert feed.id is not None
     groups = groups_of(entries, feed_link=feed_link)
+    unfiltered: list[Album] | None = None
     queued = 0
     for sub in subs:
         if sub.paused:
             continue
-        albums = albums_for(groups, EntryFilter.stored(sub.include_terms, sub.exclude_terms))
+        entry_filter = EntryFilter.stored(sub.include_terms, sub.exclude_terms)
+        if entry_filter.active:
+            albums = albums_for(groups, entry_filter)
+        else:  # most subscriptions: the same albums for all of them, made once
+            if unfiltered is None:
+                unfiltered = albums_for(groups, entry_filter)
+            albums = unfiltered
         if not albums:
             continue
         shown = albums[-limit:] if limit > 0 else []
