@@ -15,8 +15,9 @@ uploaded within a minute or two. The rules, applied to one poll's new entries, o
    even when their titles share a stem, because they are a day apart.
 
 Photos are counted per entry (its Media RSS pictures, else enclosures, else inline images; at
-least one). A group only forms within one poll: an upload still growing when a poll reads it is
-announced as two albums, the later one with the photos that came after.
+least one). An upload still going on when a poll reads it is announced twice: the album so far,
+then the photos that came after, marked as more photos of that upload (``continued``: its first
+new photo follows a seen one with the same title stem within the window).
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ class Album:
     """``single`` | ``link`` | ``stream``: why these entries are one album."""
     categories: tuple[str, ...] = field(default=())
     thumbnail: str | None = None
+    continued: bool = False
+    """More photos of an upload announced before (it was still going on when the feed was read)."""
 
     @property
     def entry_count(self) -> int:
@@ -115,6 +118,7 @@ class Album:
             "rule": self.rule,
             "categories": list(self.categories),
             "thumbnail": self.thumbnail,
+            "continued": self.continued,
         }
 
     @classmethod
@@ -137,6 +141,7 @@ class Album:
             rule=str(data.get("rule") or "single"),
             categories=tuple(data.get("categories") or ()),
             thumbnail=data.get("thumbnail"),
+            continued=bool(data.get("continued")),
         )
 
     @classmethod

@@ -8,9 +8,10 @@ by whichever process owns the channel's guild.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,8 +22,8 @@ from sqlmodel import Session, select
 
 from bot import delivery
 from bot.errors import UserFacingError
-from bot.feeds.albums import Album, groups_of, make_album
-from bot.feeds.filters import EntryFilter, dump_terms
+from bot.feeds.albums import MIN_STEM, STREAM_WINDOW, Album, groups_of, make_album, title_stem
+from bot.feeds.filters import EntryFilter, dump_terms, fold
 from bot.feeds.parse import Entry
 from bot.feeds.policy import describe_error, next_poll_time, should_pause, slot_time, stagger_offset
 from bot.feeds.template import Template
@@ -342,13 +343,41 @@ def _subscriptions(feed_id: int, *, session: Session) -> list[Subscription]:
     return list(session.exec(select(Subscription).where(Subscription.feed_id == feed_id)).all())
 
 
-def albums_for(groups: Sequence[tuple[str, list[Entry]]], entry_filter: EntryFilter) -> list[Album]:
-    """The albums one subscription announces: each group's members that pass its filter."""
+def albums_for(
+    groups: Sequence[tuple[str, list[Entry]]], entry_filter: EntryFilter, continued: Collection[int] = ()
+) -> list[Album]:
+    """The albums one subscription announces: each group's members that pass its filter.
+    ``continued``: indexes of groups that go on an upload announced before."""
     out = []
-    for rule, members in groups:
+    for index, (rule, members) in enumerate(groups):
         passing = [e for e in members if entry_filter.passes(e)] if entry_filter.active else members
         if passing:
-            out.append(make_album(passing, rule))
+            album = make_album(passing, rule)
+            out.append(dataclasses.replace(album, continued=True) if index in continued else album)
+    return out
+
+
+def _continued_uploads(
+    feed_id: int, groups: Sequence[tuple[str, list[Entry]]], *, session: Session
+) -> set[int]:
+    """Groups whose first photo follows, within the photostream window, a seen photo with the same
+    title stem: the rest of an upload that was still going on when the feed was read before."""
+    new_keys = {e.key for _, members in groups for e in members}
+    out: set[int] = set()
+    for index, (_, members) in enumerate(groups):
+        first = members[0]
+        stem = fold(title_stem(first.title))
+        if first.published is None or len(stem) < MIN_STEM:
+            continue
+        rows = session.exec(
+            select(FeedEntry.key, FeedEntry.title).where(
+                FeedEntry.feed_id == feed_id,
+                FeedEntry.published >= first.published - STREAM_WINDOW,
+                FeedEntry.published <= first.published,
+            )
+        ).all()
+        if any(key not in new_keys and fold(title_stem(title or "")) == stem for key, title in rows):
+            out.add(index)
     return out
 
 
@@ -363,6 +392,7 @@ def _queue_albums(
     *,
     feed_link: str | None = None,
     limit: int = MAX_ANNOUNCE_PER_POLL,
+    look_back: bool = False,
     session: Session,
 ) -> int:
     """Group ``entries`` into albums and queue them for every active subscription, filtered.
@@ -373,16 +403,17 @@ def _queue_albums(
     assert feed.id is not None
     groups = groups_of(entries, feed_link=feed_link)
     unfiltered: list[Album] | None = None
+    continued = _continued_uploads(feed.id, groups, session=session) if look_back else set()
     queued = 0
     for sub in subs:
         if sub.paused:
             continue
         entry_filter = EntryFilter.stored(sub.include_terms, sub.exclude_terms)
         if entry_filter.active:
-            albums = albums_for(groups, entry_filter)
+            albums = albums_for(groups, entry_filter, continued)
         else:  # most subscriptions: the same albums for all of them, made once
             if unfiltered is None:
-                unfiltered = albums_for(groups, entry_filter)
+                unfiltered = albums_for(groups, entry_filter, continued)
             albums = unfiltered
         if not albums:
             continue
@@ -533,6 +564,7 @@ def ingest(
         _subscriptions(feed_id, session=session),
         feed_link=feed_link,
         limit=max_announce,
+        look_back=True,
         session=session,
     )
     feed.etag = _clip(etag, 500)

@@ -126,6 +126,8 @@ def _image_of(preview: Preview | None) -> tuple[discord.File | None, str | None]
 
 
 def _photos_text(album: Album, lang: str) -> str | None:
+    if album.continued:
+        return t("feeds.album.more_photos", lang, count=album.photo_count)
     if album.photo_count <= 1 and album.entry_count <= 1:
         return None
     return t("feeds.album.photos", lang, count=album.photo_count)

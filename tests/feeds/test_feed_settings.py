@@ -77,6 +77,32 @@ async def test_a_30_photo_upload_is_one_announcement_with_its_count_and_a_collag
     assert len(albums_in(sandbox, world.albums)) == 1
 
 
+async def test_an_upload_read_half_way_is_announced_then_continued(
+    feed_bot: Cupola, sandbox: Sandbox, feeds: FeedServer, world: World, clock: Clock
+) -> None:
+    feeds.feed("/stream.xml", rss([]))
+    await sandbox.invoke("feed watch", {"url": feeds.url("/stream.xml"), "channel": world.albums})
+    upload = photostream(30)
+    feeds.feed("/stream.xml", rss(upload[:10]))
+    clock.advance(2 * HOUR)
+    await poller(feed_bot).run_once()
+    feeds.feed("/stream.xml", rss(upload))
+    clock.advance(2 * HOUR)
+    await poller(feed_bot).run_once()
+    first, rest = albums_in(sandbox, world.albums)
+    assert (first["embeds"][0]["title"], fields_of(first)["Photos"]) == ("iss072e", "10 photos")
+    assert (rest["embeds"][0]["title"], fields_of(rest)["Photos"]) == (
+        "iss072e",
+        "20 more photos of this upload",
+    )
+    # A later upload with the same stem, an hour on, is an album of its own.
+    later = photostream(3, start=40, at=UPLOAD + timedelta(hours=1))
+    feeds.feed("/stream.xml", rss(upload + later))
+    clock.advance(2 * HOUR)
+    await poller(feed_bot).run_once()
+    assert fields_of(albums_in(sandbox, world.albums)[-1])["Photos"] == "3 photos"
+
+
 async def test_a_single_item_album_and_an_image_of_the_day_feed(
     feed_bot: Cupola, sandbox: Sandbox, feeds: FeedServer, world: World, clock: Clock
 ) -> None:
