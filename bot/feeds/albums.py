@@ -39,8 +39,8 @@ MIN_STEM = 3
 MAX_IMAGES = 8
 """Pictures kept per album: enough for a collage of four with spares for broken ones."""
 MAX_CREDITS = 5
-MAX_TITLES = 200
-"""Entry keys remembered per album (its payload)."""
+MAX_KEYS = 200
+"""Entry keys kept in an album's payload (the count is kept whole)."""
 
 _TRAILERS = [
     re.compile(r"\(\s*(?:\d+\s*(?:of|/|de|von|之)\s*\d+|\d+)\s*\)\s*$", re.I),  # (3 of 30), (12)
@@ -77,16 +77,14 @@ class Album:
     images: tuple[str, ...]
     photo_count: int
     entry_keys: tuple[str, ...]
+    """The members' keys, oldest first (at most :data:`MAX_KEYS` once stored)."""
+    entry_count: int
     rule: str
     """``single`` | ``link`` | ``stream``: why these entries are one album."""
     categories: tuple[str, ...] = field(default=())
     thumbnail: str | None = None
     continued: bool = False
     """More photos of an upload announced before (it was still going on when the feed was read)."""
-
-    @property
-    def entry_count(self) -> int:
-        return len(self.entry_keys)
 
     def as_entry(self) -> Entry:
         """The album as one Entry (what the preview builder and the templates read)."""
@@ -113,7 +111,7 @@ class Album:
             "credits": list(self.credits),
             "images": list(self.images),
             "photo_count": self.photo_count,
-            "entry_keys": list(self.entry_keys[:MAX_TITLES]),
+            "entry_keys": list(self.entry_keys[:MAX_KEYS]),
             "entry_count": self.entry_count,
             "rule": self.rule,
             "categories": list(self.categories),
@@ -125,9 +123,6 @@ class Album:
     def from_payload(cls, data: dict[str, Any]) -> Album:
         published = data.get("published")
         keys = tuple(str(k) for k in data.get("entry_keys") or ())
-        count = int(data.get("entry_count") or len(keys) or 1)
-        if len(keys) < count:  # long albums keep only the first keys: pad so the count survives
-            keys = keys + tuple(f"…{i}" for i in range(count - len(keys)))
         return cls(
             key=str(data.get("key") or ""),
             title=str(data.get("title") or ""),
@@ -138,6 +133,7 @@ class Album:
             images=tuple(data.get("images") or ()),
             photo_count=int(data.get("photo_count") or 0),
             entry_keys=keys,
+            entry_count=int(data.get("entry_count") or len(keys) or 1),
             rule=str(data.get("rule") or "single"),
             categories=tuple(data.get("categories") or ()),
             thumbnail=data.get("thumbnail"),
@@ -192,6 +188,7 @@ def make_album(members: Sequence[Entry], rule: str) -> Album:
         images=images[:MAX_IMAGES],
         photo_count=sum(_photo_count(e) for e in members),
         entry_keys=tuple(e.key for e in members),
+        entry_count=len(members),
         rule=rule if len(members) > 1 else "single",
         categories=categories,
         thumbnail=first.thumbnail,

@@ -434,7 +434,7 @@ def sniff_document(data: bytes, content_type: str = "") -> tuple[str, str] | Non
     if head.startswith(b"%PDF-"):
         return "pdf", "PDF"
     text_head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if text_head[:1] in (b"{", b"[") or content_type.endswith("json"):
+    if text_head[:1] in (b"{", b"[") or (content_type.endswith("json") and not text_head.startswith(b"<")):
         return "json", "JSON"
     if content_type.startswith("image/") and not text_head.startswith(b"<"):
         return "image", content_type[6:].upper() or "image"

@@ -463,17 +463,23 @@ def trial_reply(result: FeedTest, lang: str = "en") -> dict[str, Any]:
             template=result.template,
             lang=lang,
         )
-        if message.content:
-            header += "\n" + message.content
         for part, length, limit in result.problems:
             header += "\n" + t(
                 "feeds.test.over_limit", lang, part=t(f"feeds.part.{part}", lang), length=length, limit=limit
             )
+        if message.content:  # the text as it would be posted, in the room left
+            room = 2000 - len(header) - 1
+            if room > 1:
+                header += "\n" + clip(message.content, room)
         if message.embed is not None:
             embeds.append(message.embed)
         file = message.file
     if result.view is not None:
-        embeds.append(filter_report(result, lang))
+        report = filter_report(result, lang)
+        room = EMBED_TOTAL - sum(len(e) for e in embeds) - len(report.title or "") - 10
+        if room > 100:  # Discord counts all of a message's embeds together
+            report.description = clip(report.description or "", min(room, DESCRIPTION_LIMIT))
+            embeds.append(report)
     kwargs: dict[str, Any] = {
         "content": clip(header, 2000),
         "embeds": embeds,

@@ -235,3 +235,43 @@ def test_discovery_reads_alternate_links_in_page_order() -> None:
         ("https://www.nasa.gov/atom.xml", None),
     ]
     assert discover_feed_links(b"<html><body>no feeds</body></html>", "https://x.example/") == []
+
+
+def test_feed_test_reply_warns_about_overlong_parts_and_says_when_nothing_passes() -> None:
+    from bot.feeds.service import FeedTest
+    from bot.feeds.store import SubscriptionView
+    from bot.feeds.template import overlong
+    from bot.render.feeds import trial_reply
+
+    [album] = group_entries(entries([Item("g", "Long", "https://x/1", UPLOAD, description="word " * 900)]))
+    template = Template().with_changes(content="{description}")
+    problems = overlong(template, values_for(album, feed_title="F", role_id=None))
+    assert problems == [("content", 4095, 2000)]  # the description is cut at 4096 when parsed
+    view = SubscriptionView(
+        1,
+        1,
+        1,
+        10,
+        None,
+        "https://x/feed",
+        "F",
+        False,
+        None,
+        None,
+        None,
+        None,
+        UPLOAD,
+        1,
+        0,
+        exclude=("long",),
+    )
+    reply = trial_reply(FeedTest("F", "https://x/feed", view, [], album, None, template, problems))
+    assert (
+        "With this album the message text is 4095 characters, over Discord's 2000; it will be shortened when posted."
+        in reply["content"]
+    )
+    assert len(reply["content"]) == 2000  # the text as posted follows, cut to what is left
+    assert sum(len(e) for e in reply["embeds"]) <= 6000
+    assert reply["allowed_mentions"].to_dict() == {"parse": []}
+    nothing = trial_reply(FeedTest("F", "https://x/feed", view, [], None), "zh")
+    assert nothing["content"].endswith("最新的条目都没有通过此订阅源的过滤词，因此现在不会发布任何内容。")
