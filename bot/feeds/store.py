@@ -255,9 +255,10 @@ def _recognised(feed_id: int, new: Sequence[Entry], document_keys: set[str], *, 
 
     - the same content hash (title, text and pictures) as a seen entry, or as an earlier entry of
       this document;
-    - the same link as a seen entry whose own key is no longer in the document (the publisher
-      re-guided it). Entries sharing a link that are all still listed are an album's photos, and
-      a new photo added to that album is news.
+    - the same link as seen entries none of which is still in the document under its own key (the
+      publisher re-guided it). While one of them is still listed, the link is an album's and a new
+      photo added to that album is news, even once older photos leave a feed that lists only the
+      latest items.
     """
     hashes = [e.content_hash for e in new if e.content_hash]
     links = [e.link[:2000] for e in new if e.link]
@@ -270,14 +271,18 @@ def _recognised(feed_id: int, new: Sequence[Entry], document_keys: set[str], *, 
                 )
             ).all()
         )
-    relinked: set[str] = set()
+    listed: dict[str, bool] = {}
+    """Seen links → whether some entry seen under that link is still in the document."""
     for chunk in _chunks(list(dict.fromkeys(links))):
         rows = session.exec(
             select(FeedEntry.link, FeedEntry.key).where(
                 FeedEntry.feed_id == feed_id, FeedEntry.link.in_(chunk)
             )
         ).all()
-        relinked.update(link for link, key in rows if link and key not in document_keys)
+        for link, key in rows:
+            if link:
+                listed[link] = listed.get(link, False) or key in document_keys
+    relinked = {link for link, still_listed in listed.items() if not still_listed}
     out: set[str] = set()
     for entry in new:
         if entry.content_hash and entry.content_hash in seen_hashes:

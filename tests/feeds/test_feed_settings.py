@@ -486,8 +486,11 @@ async def test_a_reguided_item_is_not_announced_again(
         Item("eva-3", "EVA 3", album, UPLOAD + timedelta(hours=3), photos=["https://p.example/eva3.jpg"])
     )
     assert await round_with([edited, *eva]) == 1
+    # A feed listing only its latest items: the oldest photo leaves as a new one arrives.
+    eva4 = Item("eva-4", "EVA 4", album, UPLOAD + timedelta(hours=4), photos=["https://p.example/eva4.jpg"])
+    assert await round_with([edited, eva[1], eva[2], eva4]) == 1
     titles = [m["embeds"][0]["title"] for m in albums_in(sandbox, world.albums)]
-    assert titles == ["EVA", "EVA 3"]  # the two-photo album by its title stem, then the new photo
+    assert titles == ["EVA", "EVA 3", "EVA 4"]  # the two-photo album by its title stem, then each new photo
 
 
 async def test_a_post_queued_before_the_upgrade_is_still_posted(
