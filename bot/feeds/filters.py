@@ -75,12 +75,13 @@ def parse_terms(text: str | None, *, what: str = "include") -> tuple[str, ...]:
             )
         terms.setdefault(fold(term), term)
     if len(terms) > MAX_TERMS:
+        names = {"what": t(f"feeds.change.{what}", "en"), "what_zh": t(f"feeds.change.{what}", "zh")}
         raise UserFacingError(
-            t("feeds.filter.too_many", "en", what=what, count=len(terms), limit=MAX_TERMS),
+            t("feeds.filter.too_many", "en", count=len(terms), limit=MAX_TERMS, **names),
             key="feeds.filter.too_many",
-            what=what,
             count=len(terms),
             limit=MAX_TERMS,
+            **names,
         )
     return tuple(terms.values())
 

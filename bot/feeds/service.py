@@ -273,12 +273,13 @@ def _template_checked(template: Template, checked: CheckedFeed | None, role_id: 
         return None
     values = templating.values_for(album, feed_title=checked.title, role_id=role_id)
     for part, length, limit in templating.overlong(template, values):
+        names = templating.part_names(part)
         raise TemplateError(
-            t("feeds.template.over_limit", "en", part=part, length=length, limit=limit),
+            t("feeds.template.over_limit", "en", length=length, limit=limit, **names),
             key="feeds.template.over_limit",
-            part=part,
             length=length,
             limit=limit,
+            **names,
         )
     return album.title
 

@@ -54,7 +54,14 @@ class TemplateError(UserFacingError):
     """A template that cannot be used; ``key`` says why (the catalog has the words)."""
 
 
+def part_names(part: str) -> dict[str, str]:
+    """A part's name for messages, in both languages (``part`` and ``part_zh``)."""
+    return {"part": t(f"feeds.part.{part}", "en"), "part_zh": t(f"feeds.part.{part}", "zh")}
+
+
 def _error(key: str, **params: object) -> TemplateError:
+    if "part" in params:
+        params.update(part_names(str(params["part"])))
     return TemplateError(t(key, "en", **params), key=key, **params)
 
 

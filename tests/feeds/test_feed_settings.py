@@ -273,7 +273,7 @@ async def test_bad_templates_are_refused_with_the_reason(
     view = await subscription(feed_bot, world)
     unknown = await sandbox.invoke("feed template", {"feed": str(view.id), "text": "{titel} {link}"})
     assert unknown.reply["content"] == (
-        "The content template uses {titel}, which is not a placeholder. Known placeholders: {title} {link} "
+        "The message text template uses {titel}, which is not a placeholder. Known placeholders: {title} {link} "
         "{description} {credit} {count} {items} {date} {feed} {role} {categories}"
     )
     assert unknown.reply["flags"] & EPHEMERAL
@@ -281,15 +281,19 @@ async def test_bad_templates_are_refused_with_the_reason(
         "feed edit", {"feed": str(view.id), "text": "{description} {description}"}
     )
     assert too_long.reply["content"] == (
-        "With the latest album, the content would be 4999 characters; Discord allows 2000. Shorten the "
+        "With the latest album, the message text would be 4999 characters; Discord allows 2000. Shorten the "
         "template, or cut a value with a length such as {description:500}."
     )
     brace = await sandbox.invoke("feed template", {"feed": str(view.id), "title": "{title"}, locale="zh-CN")
     assert (
         brace.reply["content"]
-        == "title模板在第 1 个字符处有一个单独的花括号。要显示花括号本身，请写 {{ 或 }}。"
+        == "嵌入标题模板在第 1 个字符处有一个单独的花括号。要显示花括号本身，请写 {{ 或 }}。"
     )
     assert (await subscription(feed_bot, world)).template.is_default  # nothing was saved
+    many = await sandbox.invoke(
+        "feed filter", {"feed": str(view.id), "exclude": ",".join(f"w{n}" for n in range(30))}, locale="zh-CN"
+    )
+    assert many.reply["content"] == "排除词共有 30 个，最多允许 25 个。请用逗号分隔词和短语。"
 
 
 # --------------------------------------------------------------------------------------------- edit
