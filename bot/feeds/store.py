@@ -941,6 +941,13 @@ def edit_subscription(
         sub.role_id = role_id  # type: ignore[assignment]
     if paused is not None:
         sub.paused = paused
+        feed = session.get(Feed, sub.feed_id)
+        if paused is False and feed is not None and feed.paused:  # resuming also retries a failing feed
+            feed.paused = False
+            feed.paused_reason = None
+            feed.failures = 0
+            feed.next_poll_at = now
+            session.add(feed)
     if include is not None:
         sub.include_terms = dump_terms(include)
     if exclude is not None:

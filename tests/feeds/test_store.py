@@ -292,6 +292,22 @@ async def test_watching_a_paused_feed_again_resumes_it(db: Database) -> None:
     assert (feed.paused, feed.failures, feed.paused_reason) == (False, 0, None)
 
 
+async def test_resuming_with_feed_edit_also_retries_a_feed_paused_by_failures(db: Database) -> None:
+    result = await watch(db, "https://a.example/feed", [entry(1)])
+    for _ in range(PAUSE_AFTER_FAILURES):
+        await db.run(store.record_failure, result.feed_id, code="timeout", interval=INTERVAL, now=NOW)
+    later = NOW + timedelta(days=2)
+    view = await db.run(store.edit_subscription, 1, result.subscription_id, paused=False, now=later)
+    assert view is not None and not view.sub_paused
+    feed = await db.run(store.feed_state, result.feed_id)
+    assert (feed.paused, feed.failures, feed.paused_reason) == (False, 0, None)
+    assert [s.id for s in await db.run(store.claim_due_feeds, now=later, lease_until=later)] == [
+        result.feed_id
+    ]
+    # Another server's subscription is not this server's to edit.
+    assert await db.run(store.edit_subscription, 2, result.subscription_id, paused=True, now=later) is None
+
+
 # --------------------------------------------------------------------------------------------- queue
 
 
