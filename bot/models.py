@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Text, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 
@@ -184,13 +184,22 @@ class Subscription(SQLModel, table=True):
     role_id: int | None = Field(default=None, sa_type=BigInteger)
     created_by: int | None = Field(default=None, sa_type=BigInteger)
     created_at: datetime = Field(default_factory=utcnow)
+    # Per-subscription settings (issue 14): an admin's pause, filters and message template.
+    paused: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    include_terms: str | None = Field(default=None, sa_type=Text)  # JSON list of words/phrases
+    exclude_terms: str | None = Field(default=None, sa_type=Text)  # JSON list of words/phrases
+    template: str | None = Field(default=None, sa_type=Text)  # JSON object, see bot.feeds.template
+    updated_at: datetime | None = None
 
 
 class FeedEntry(SQLModel, table=True):
     """An entry already seen in a feed: its dedup key survives restarts so it is never re-announced."""
 
     __tablename__ = "feed_entry"
-    __table_args__ = (UniqueConstraint("feed_id", "key", name="uq_feed_entry_key"),)
+    __table_args__ = (
+        UniqueConstraint("feed_id", "key", name="uq_feed_entry_key"),
+        Index("ix_feed_entry_content", "feed_id", "content_hash"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     feed_id: int = Field(
@@ -202,3 +211,5 @@ class FeedEntry(SQLModel, table=True):
     link: str | None = Field(default=None, max_length=2000)
     published: datetime | None = None
     first_seen_at: datetime = Field(default_factory=utcnow)
+    content_hash: str | None = Field(default=None, max_length=64)
+    """bot.feeds.parse.entry_content_hash: the same item under a new guid and link is not news."""

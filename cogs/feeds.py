@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -12,15 +13,15 @@ from bot.core import Cupola
 from bot.errors import UserFacingError
 from bot.feeds import service, store
 from bot.feeds.poller import FeedPoller
-from bot.feeds.preview import build_preview
 from bot.i18n import lang_of, t
 from bot.permissions import admin_only
 from bot.render.feeds import (
-    album_message,
     choice_name,
+    edit_reply,
     list_embed,
     safe_text,
     status_embed,
+    trial_reply,
     unwatch_reply,
     watch_reply,
 )
@@ -179,30 +180,161 @@ class Feeds(
     ) -> list[app_commands.Choice[str]]:
         return await self._choices(interaction, current)
 
-    @app_commands.command(name="test", description="Preview the latest album of a feed, visible only to you")
+    @app_commands.command(
+        name="test",
+        description="Preview the latest album of a feed and which items its filters pass, visible only to you",
+    )
     @app_commands.describe(feed="A watched feed, or any feed address")
     @admin_only()
     async def test(self, interaction: discord.Interaction, feed: str) -> None:
         assert interaction.guild_id is not None
         lang = lang_of(interaction)
-        url = feed
-        if feed.strip().isdigit():
-            url = (await service.find_subscription(self.bot.db, interaction.guild_id, feed)).url
         await interaction.response.defer(ephemeral=True, thinking=True)
-        checked = await service.check_feed(self.bot.net, url)
-        entry = service.latest(checked.parsed.entries)
-        if entry is None:
+        result = await service.try_feed(
+            db=self.bot.db,
+            http=self.bot.net,
+            guild_id=interaction.guild_id,
+            ref=feed,
+            hosts=self.poller.hosts,
+        )
+        if not result.verdicts:
             await interaction.followup.send(
-                t("feeds.test.empty", lang, title=safe_text(checked.title)), ephemeral=True
+                t("feeds.test.empty", lang, title=safe_text(result.title)), ephemeral=True
             )
             return
-        preview = await build_preview(self.bot.net, entry, hosts=self.poller.hosts)
-        message = album_message(entry, feed_title=checked.title, role_id=None, preview=preview, lang=lang)
-        await interaction.followup.send(
-            t("feeds.test.header", lang, title=safe_text(checked.title)),
-            ephemeral=True,
-            **message.send_kwargs(),
+        await interaction.followup.send(ephemeral=True, **trial_reply(result, lang))
+
+    @test.autocomplete("feed")
+    async def _test_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._choices(interaction, current)
+
+    # ------------------------------------------------------------------------------------- settings
+
+    async def _edit(self, interaction: discord.Interaction, feed: str, **changes: Any) -> None:
+        """Every settings command: one service call, then the subscription's settings shown."""
+        assert interaction.guild_id is not None
+        await interaction.response.defer(ephemeral=True, thinking=True)  # a template fetches the feed
+        result = await service.edit_feed(
+            db=self.bot.db,
+            http=self.bot.net,
+            clock=self.bot.clock,
+            guild_id=interaction.guild_id,
+            ref=feed,
+            **changes,
         )
+        await interaction.followup.send(
+            embed=edit_reply(result, lang_of(interaction)),
+            ephemeral=True,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+
+    @app_commands.command(
+        name="edit",
+        description="Change a watched feed: channel, role, pause, filters, message (seen items stay seen)",
+    )
+    @app_commands.describe(
+        feed="The feed to change",
+        channel="Move the announcements to this channel",
+        role="Ping this role with each new album",
+        no_role="Ping nobody any more",
+        paused="True: announce nothing for now; False: resume",
+        include="Only announce items with one of these words or phrases (comma-separated)",
+        exclude="Never announce items with one of these words or phrases (comma-separated)",
+        text="The message text template, e.g. {role} New: {title} ({count} photos) {link}",
+    )
+    @admin_only()
+    async def edit(
+        self,
+        interaction: discord.Interaction,
+        feed: str,
+        channel: discord.TextChannel | None = None,
+        role: discord.Role | None = None,
+        no_role: bool = False,
+        paused: bool | None = None,
+        include: str | None = None,
+        exclude: str | None = None,
+        text: str | None = None,
+    ) -> None:
+        changes: dict[str, Any] = {"paused": paused, "include": include, "exclude": exclude}
+        if channel is not None:
+            changes["channel_id"] = self._target_channel(interaction, channel).id
+        if role is not None:
+            if role.is_default():
+                raise _refuse("feeds.edit.everyone")
+            changes["role_id"] = role.id
+        elif no_role:
+            changes["role_id"] = None
+        if text is not None:
+            changes["template"] = {"content": text}
+        await self._edit(interaction, feed, **changes)
+
+    @app_commands.command(
+        name="filter", description="Choose which items of a feed are announced: include and exclude words"
+    )
+    @app_commands.describe(
+        feed="The feed to change",
+        include="Only announce items with one of these words or phrases (comma-separated)",
+        exclude="Never announce items with one of these words or phrases (comma-separated)",
+        clear="Remove all filter words",
+    )
+    @admin_only()
+    async def filter(
+        self,
+        interaction: discord.Interaction,
+        feed: str,
+        include: str | None = None,
+        exclude: str | None = None,
+        clear: bool = False,
+    ) -> None:
+        await self._edit(interaction, feed, include=include, exclude=exclude, clear_filters=clear)
+
+    @app_commands.command(
+        name="template",
+        description="Choose what a feed's announcements show, with placeholders such as {title} and {count}",
+    )
+    @app_commands.describe(
+        feed="The feed to change",
+        text="The message text template, e.g. {role} New: {title} ({count} photos) {link}",
+        title="The embed title template (default {title})",
+        description="The embed description template (default {description})",
+        footer="The embed footer template (default: none)",
+        image="The picture: a collage of up to four, one image, or none",
+        details="Show the date, credit and photo count fields",
+        reset="Go back to the default layout first",
+    )
+    @app_commands.choices(
+        image=[
+            app_commands.Choice(name="collage", value="collage"),
+            app_commands.Choice(name="one image", value="single"),
+            app_commands.Choice(name="none", value="none"),
+        ]
+    )
+    @admin_only()
+    async def template(
+        self,
+        interaction: discord.Interaction,
+        feed: str,
+        text: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        footer: str | None = None,
+        image: str | None = None,
+        details: bool | None = None,
+        reset: bool = False,
+    ) -> None:
+        parts = {"content": text, "title": title, "description": description, "footer": footer}
+        template = {k: v for k, v in {**parts, "image": image, "details": details}.items() if v is not None}
+        await self._edit(interaction, feed, template=template or None, reset_template=reset)
+
+    @edit.autocomplete("feed")
+    @filter.autocomplete("feed")
+    @template.autocomplete("feed")
+    async def _settings_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._choices(interaction, current)
 
 
 async def setup(bot: Cupola) -> None:

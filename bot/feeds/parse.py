@@ -59,6 +59,13 @@ class Entry:
     thumbnail: str | None = None
     fingerprint: str = ""
     """See :func:`entry_fingerprint`."""
+    categories: tuple[str, ...] = field(default=())
+    """RSS ``<category>`` / Atom ``<category term>`` / ``media:keywords``, as plain text."""
+    photos: tuple[str, ...] = field(default=())
+    """The entry's own pictures, one URL per photo (Media RSS content, else enclosures, else inline
+    images, else its thumbnail): what a photo count counts and a collage shows."""
+    content_hash: str = ""
+    """See :func:`entry_content_hash`: recognises an entry republished under a new guid and link."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +229,19 @@ def entry_fingerprint(
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
 
+def entry_content_hash(*, title: str, description_text: str, photos: Iterable[str]) -> str:
+    """A hash of what an entry *is* (title, text, pictures), ignoring its guid, link and dates.
+
+    Two entries with the same content hash are the same item published twice (or re-guided and
+    re-linked). Empty when the entry has no content to tell it apart by.
+    """
+    photos = tuple(photos)
+    if not (title.strip() or description_text.strip() or photos):
+        return ""
+    material = "\x1f".join([title.strip(), description_text.strip(), "\x1e".join(photos)])
+    return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
 # --------------------------------------------------------------------------------------------- parsing
 
 
@@ -309,6 +329,12 @@ def _build_entry(raw: Mapping[str, Any], base_url: str | None, max_description: 
         )
     ]
     images = _dedupe([*media, *thumbnails, *enclosures, *(_http_url(i, base) for i in inline_images)])
+    photos = (
+        _dedupe(media)
+        or _dedupe(enclosures)
+        or _dedupe(_http_url(i, base) for i in inline_images)
+        or _dedupe(thumbnails)[:1]
+    )
     thumbnail = next((t for t in thumbnails if t), None) or (images[0] if images else None)
 
     credit = None
@@ -342,7 +368,27 @@ def _build_entry(raw: Mapping[str, Any], base_url: str | None, max_description: 
         fingerprint=entry_fingerprint(
             title=title, link=link, description_text=description_text, credit=credit, images=images
         ),
+        categories=_categories(raw),
+        photos=photos,
+        content_hash=entry_content_hash(title=title, description_text=description_text, photos=photos),
     )
+
+
+_MAX_CATEGORIES = 30
+
+
+def _categories(raw: Mapping[str, Any]) -> tuple[str, ...]:
+    """Category terms (and labels) and Media RSS keywords, plain text, without repeats."""
+    found: list[str] = []
+    for tag in raw.get("tags") or ():
+        for name in ("term", "label"):
+            value = collapse_whitespace(str(tag.get(name) or ""))
+            if value:
+                found.append(value[:200])
+    keywords = raw.get("media_keywords")
+    if isinstance(keywords, str):
+        found.extend(k.strip()[:200] for k in keywords.split(",") if k.strip())
+    return tuple(dict.fromkeys(found))[:_MAX_CATEGORIES]
 
 
 _CONTENT_FIELDS = ("id", "link", "title", "summary", "content", "media_content", "media_thumbnail", "links")
@@ -357,6 +403,123 @@ def _looks_like_html(data: bytes, content_type: str) -> bool:
         return True
     head = data[:2048].lower()
     return b"<html" in head or b"<!doctype html" in head
+
+
+_IMAGE_MAGIC = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"BM", "BMP"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
+)
+
+
+def sniff_document(data: bytes, content_type: str = "") -> tuple[str, str] | None:
+    """What a document that is certainly not a feed is: ``("image", "JPEG")``, ``("pdf", "PDF")``,
+    ``("json", "JSON")``; None when it may be a feed (or a web page, which has its own handling).
+
+    Magic bytes first, then the Content-Type: servers often label files wrongly.
+    """
+    head = data[:64]
+    content_type = content_type.split(";")[0].strip().lower()
+    for magic, name in _IMAGE_MAGIC:
+        if head.startswith(magic):
+            return "image", name
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image", "WebP"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis", b"heic", b"heix", b"mif1"):
+        return "image", "AVIF" if head[8:11] == b"avi" else "HEIF"
+    if head.startswith(b"%PDF-"):
+        return "pdf", "PDF"
+    text_head = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text_head[:1] in (b"{", b"[") or (content_type.endswith("json") and not text_head.startswith(b"<")):
+        return "json", "JSON"
+    if content_type.startswith("image/") and not text_head.startswith(b"<"):
+        return "image", content_type[6:].upper() or "image"
+    return None
+
+
+_NON_FEED_MESSAGES = {
+    "image": "The address returns an image ({name}), not a feed. Use the address of the feed itself.",
+    "pdf": "The address returns a PDF document, not a feed.",
+    "json": ("The address returns a JSON document, not an RSS or Atom feed (JSON Feed is not supported)."),
+}
+
+
+def refuse_non_feed(data: bytes, content_type: str = "") -> None:
+    """Raise a FeedError naming what the document is (code ``image``, ``pdf`` or ``json``)."""
+    sniffed = sniff_document(data, content_type)
+    if sniffed is not None:
+        kind, name = sniffed
+        raise FeedError(kind, _NON_FEED_MESSAGES[kind].format(name=name))
+
+
+@dataclass(frozen=True, slots=True)
+class FeedLink:
+    """A feed a web page names in ``<link rel="alternate" type="application/rss+xml" href>``."""
+
+    url: str
+    title: str | None
+    type: str
+
+
+_FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/rdf+xml",
+    "application/xml",
+    "text/xml",
+    "application/feed+xml",
+)
+MAX_FEED_LINKS = 10
+
+
+class _FeedLinks(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[tuple[str, str | None, str]] = []
+        self.base: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name.lower(): (value or "") for name, value in attrs}
+        if tag == "base" and values.get("href") and self.base is None:
+            self.base = values["href"].strip()
+        if tag != "link" or len(self.links) >= MAX_FEED_LINKS * 2:
+            return
+        rel = values.get("rel", "").lower().split()
+        kind = values.get("type", "").split(";")[0].strip().lower()
+        href = values.get("href", "").strip()
+        if "alternate" in rel and kind in _FEED_TYPES and href:
+            self.links.append((href, collapse_whitespace(values.get("title", "")) or None, kind))
+
+    handle_startendtag = handle_starttag
+
+
+def discover_feed_links(html: bytes, base_url: str | None) -> list[FeedLink]:
+    """The RSS/Atom feeds a web page announces, in page order, absolute, without repeats.
+
+    Blocking but quick (the page is already capped in size); call it in a thread for big pages.
+    """
+    parser = _FeedLinks()
+    try:
+        parser.feed(html.decode("utf-8", errors="replace"))
+        parser.close()
+    except (AssertionError, ValueError):
+        log.debug("HTML parser gave up on a page while looking for feeds", exc_info=True)
+    base = urljoin(base_url or "", parser.base) if parser.base else base_url
+    found: dict[str, FeedLink] = {}
+    for href, title, kind in parser.links:
+        url = _http_url(href, base)
+        if url and url not in found:
+            found[url] = FeedLink(url, title, kind)
+    return list(found.values())[:MAX_FEED_LINKS]
+
+
+def looks_like_html(data: bytes, content_type: str = "") -> bool:
+    """True for a web page (by Content-Type or by its first bytes)."""
+    return _looks_like_html(data, content_type.lower())
 
 
 def parse_feed(
@@ -380,6 +543,7 @@ def parse_feed(
 
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     response_headers.setdefault("content-type", "application/xml")
+    refuse_non_feed(data, response_headers["content-type"])  # an image, PDF or JSON: say which
     if base_url:
         response_headers["content-location"] = base_url
     # A stream, not bytes: given bytes or str, feedparser first tries to open them as a file path.

@@ -159,6 +159,9 @@ _ERRORS = {
         "for an RSS or Atom link and use that."
     ),
     "malformed": "The feed's XML is broken, so no entries could be read. The publisher has to fix it.",
+    "image": "The address now returns an image, not a feed.",
+    "json": "The address now returns a JSON document, not an RSS or Atom feed.",
+    "pdf": "The address now returns a PDF document, not a feed.",
 }
 
 _STATUS_HINTS = {

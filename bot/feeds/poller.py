@@ -26,13 +26,15 @@ import discord
 
 from bot import delivery
 from bot.feeds import store
+from bot.feeds.albums import Album
 from bot.feeds.fetch import fetch_feed
 from bot.feeds.parse import FeedError, parse_feed_async
 from bot.feeds.policy import HostLimiter
-from bot.feeds.preview import Preview, build_preview
-from bot.feeds.service import FEED_MAX_BYTES
+from bot.feeds.preview import Preview
+from bot.feeds.service import FEED_MAX_BYTES, album_preview
+from bot.feeds.template import Template
 from bot.net import FetchError
-from bot.render.feeds import album_message, lang_of_locale, paused_notice
+from bot.render.feeds import announcement, lang_of_locale, paused_notice, summary_message
 
 if TYPE_CHECKING:
     from bot.core import Cupola
@@ -221,6 +223,7 @@ class FeedPoller:
             final_url=moved_to,
             now=now,
             next_poll_at=next_at,
+            feed_link=parsed.link,
         )
         if len(self._last_body) >= BODY_MEMORY:
             self._last_body.clear()
@@ -266,12 +269,14 @@ class FeedPoller:
             shard_count=self.bot.shard_count or 1,
             shard_ids=self.bot.shard_ids,
         )
-        previews: dict[str, Preview] = {}
+        previews: dict[str, Preview | None] = {}
+        current_group = ""
         for item in queued:
             if item.guild_id is not None and not self.bot.owns_guild(item.guild_id):
                 continue
-            if item.group not in previews:
-                previews.clear()  # one entry at a time: its channels are listed together
+            if item.group != current_group:
+                previews.clear()  # one album at a time: its channels are listed together
+                current_group = item.group
             try:
                 await self._deliver(item, previews, report)
             except Exception:
@@ -280,7 +285,7 @@ class FeedPoller:
         return report
 
     async def _deliver(
-        self, item: store.QueuedDelivery, previews: dict[str, Preview], report: RoundReport
+        self, item: store.QueuedDelivery, previews: dict[str, Preview | None], report: RoundReport
     ) -> None:
         db = self.bot.db
         claim = await db.run(
@@ -298,16 +303,24 @@ class FeedPoller:
             report.post_failures += 1
             return
         lang = self._lang(claim.guild_id)
-        if claim.kind == store.ALBUM:
-            entry = store.entry_from_payload(claim.payload.get("entry") or {})
-            preview = previews.get(item.group)
-            if preview is None:
-                preview = previews[item.group] = await build_preview(self.bot.net, entry, hosts=self.hosts)
-            message = album_message(
-                entry,
-                feed_title=claim.payload.get("feed_title"),
-                role_id=claim.payload.get("role_id"),
-                preview=preview,
+        if claim.kind == store.ALBUM and "summary" in claim.payload:
+            message = summary_message(claim.payload, lang)
+        elif claim.kind == store.ALBUM:
+            payload = claim.payload
+            if "album" in payload:
+                album = Album.from_payload(payload["album"])
+            else:  # queued by a version before albums were grouped
+                album = Album.of_entry(store.entry_from_payload(payload.get("entry") or {}))
+            template = Template.load(payload.get("template"))
+            cache = f"{item.group}:{template.image}"
+            if cache not in previews:
+                previews[cache] = await album_preview(self.bot.net, album, template, hosts=self.hosts)
+            message = announcement(
+                album,
+                feed_title=payload.get("feed_title"),
+                role_id=payload.get("role_id"),
+                preview=previews[cache],
+                template=template,
                 lang=lang,
             )
         else:

@@ -3,17 +3,33 @@ once, subscribe a channel, unsubscribe. Refusals are :class:`UserFacingError` wi
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urljoin
 
 from bot.db import Database
 from bot.errors import UserFacingError
 from bot.feeds import store
+from bot.feeds import template as templating
+from bot.feeds.albums import Album, groups_of
 from bot.feeds.fetch import FeedFetch, fetch_feed
-from bot.feeds.parse import Entry, FeedError, ParsedFeed, parse_feed_async
+from bot.feeds.filters import EntryFilter, Verdict, parse_terms
+from bot.feeds.parse import (
+    Entry,
+    FeedError,
+    ParsedFeed,
+    discover_feed_links,
+    looks_like_html,
+    parse_feed_async,
+)
+from bot.feeds.policy import HostLimiter
+from bot.feeds.preview import Preview, build_preview
+from bot.feeds.template import Template, TemplateError
 from bot.i18n import MESSAGES, t
 from bot.net import FetchError, InvalidUrlError, SafeHttp, status_text
 
@@ -29,6 +45,8 @@ class CheckedFeed:
     """The address as stored: normalised, fragment removed."""
     fetch: FeedFetch
     parsed: ParsedFeed
+    page: str | None = None
+    """The web page the feed was discovered from, when the address given was a page."""
 
     @property
     def title(self) -> str:
@@ -72,17 +90,78 @@ def normalise_url(http: SafeHttp, url: str) -> str:
     return str(parsed.with_fragment(None))
 
 
-async def check_feed(http: SafeHttp, url: str, *, max_bytes: int = FEED_MAX_BYTES) -> CheckedFeed:
-    """Fetch and parse ``url`` once; raises UserFacingError saying exactly what is wrong."""
+async def check_feed(
+    http: SafeHttp, url: str, *, max_bytes: int = FEED_MAX_BYTES, discover: bool = True
+) -> CheckedFeed:
+    """Fetch and parse ``url`` once; raises UserFacingError saying exactly what is wrong.
+
+    With ``discover``, a web page is searched for the feed it names (see :func:`discover_feed`).
+    """
     url = normalise_url(http, url)
     try:
         fetched = await fetch_feed(http, url, max_bytes=max_bytes)
+    except FetchError as exc:
+        raise refusal(exc, url) from None
+    try:
         parsed = await parse_feed_async(
             fetched.body, headers=dict(fetched.headers), base_url=fetched.final_url
         )
-    except (FetchError, FeedError) as exc:
+    except FeedError as exc:
+        content_type = fetched.headers.get("Content-Type", "")
+        if discover and exc.code == "not_a_feed" and looks_like_html(fetched.body, content_type):
+            return await discover_feed(http, url, fetched, max_bytes=max_bytes)
         raise refusal(exc, url) from None
     return CheckedFeed(url, fetched, parsed)
+
+
+COMMON_FEED_PATHS = ("/feed", "/rss", "/feed.xml", "/rss.xml", "/atom.xml", "/index.xml")
+"""Tried on the page's site when the page itself names no feed."""
+MAX_CANDIDATES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOption:
+    url: str
+    title: str
+
+
+async def _try(http: SafeHttp, url: str, max_bytes: int) -> CheckedFeed | None:
+    try:
+        return await check_feed(http, url, max_bytes=max_bytes, discover=False)
+    except UserFacingError as exc:
+        log.info("feed candidate %s not usable: %s", url, exc.key)
+        return None
+
+
+async def discover_feed(http: SafeHttp, page: str, fetched: FeedFetch, *, max_bytes: int) -> CheckedFeed:
+    """The feed behind a web page: the RSS/Atom feeds its ``<link rel="alternate">`` names, else
+    the common feed paths of its site. One feed that works is used; several are offered (the
+    admin picks one); none is refused with a message saying the page names no readable feed."""
+    links = await asyncio.to_thread(discover_feed_links, fetched.body, fetched.final_url)
+    named = bool(links)
+    urls = [link.url for link in links[:MAX_CANDIDATES]]
+    if not urls:
+        urls = [urljoin(fetched.final_url, path) for path in COMMON_FEED_PATHS]
+    working: list[CheckedFeed] = []
+    for url in urls:
+        checked = await _try(http, url, max_bytes)
+        if checked is not None:
+            working.append(dataclasses.replace(checked, page=page))
+            if not named:  # guessed paths: the first that answers is the site's feed
+                break
+    if len(working) == 1:
+        log.info("feed discovered on %s: %s", page, working[0].url)
+        return working[0]
+    if working:
+        options = "\n".join(f"- {c.title[:100]}: {c.url}" for c in working)
+        raise UserFacingError(
+            t("feeds.discover.several", "en", count=len(working), options=options),
+            key="feeds.discover.several",
+            count=len(working),
+            options=options,
+        )
+    key = "feeds.refuse.page_unreadable" if named else "feeds.refuse.page_no_feed"
+    raise UserFacingError(t(key, "en"), key=key)
 
 
 def latest(entries: tuple[Entry, ...] | list[Entry]) -> Entry | None:
@@ -121,7 +200,10 @@ async def watch_feed(
         backfill=backfill,
         interval=interval,
         now=clock(),
+        feed_link=checked.parsed.link,
     )
+    if checked.page:
+        result = dataclasses.replace(result, page=checked.page, url=checked.url)
     log.info(
         "guild %s watches feed %s (%s) in channel %s: %s items, backfill %s",
         guild_id,
@@ -148,3 +230,174 @@ async def unwatch_feed(db: Database, guild_id: int, ref: str) -> store.Subscript
         raise UserFacingError(t("feeds.unknown", "en"), key="feeds.unknown")
     log.info("guild %s stopped watching feed %s in channel %s", guild_id, view.feed_id, view.channel_id)
     return removed
+
+
+# --------------------------------------------------------------------------------------------- settings
+
+
+async def album_preview(
+    http: SafeHttp, album: Album, template: Template, *, hosts: HostLimiter | None = None
+) -> Preview | None:
+    """The picture an announcement shows, as its template asks: a collage, one image, or none."""
+    if template.image == "none":
+        return None
+    entry = album.as_entry()
+    if template.image == "single":
+        entry = dataclasses.replace(entry, images=entry.images[:1], photos=entry.images[:1])
+    return await build_preview(http, entry, hosts=hosts)
+
+
+def latest_album(parsed: ParsedFeed, entry_filter: EntryFilter | None = None) -> Album | None:
+    """The newest album of a document (grouped as the poller groups), passing ``entry_filter``."""
+    albums = store.albums_for(
+        groups_of(list(parsed.entries), feed_link=parsed.link), entry_filter or EntryFilter()
+    )
+    return albums[-1] if albums else None
+
+
+@dataclass(frozen=True, slots=True)
+class EditResult:
+    view: store.SubscriptionView
+    changed: tuple[str, ...]
+    """Names of what changed: channel, role, paused, include, exclude, template."""
+    checked_against: str | None = None
+    """Title of the latest album the template was checked against (None: not checked)."""
+
+
+def _template_checked(template: Template, checked: CheckedFeed | None, role_id: int | None) -> str | None:
+    """Check the template against the feed's latest album; raise naming the part that is too long."""
+    if checked is None:
+        return None
+    album = latest_album(checked.parsed)
+    if album is None:
+        return None
+    values = templating.values_for(album, feed_title=checked.title, role_id=role_id)
+    for part, length, limit in templating.overlong(template, values):
+        names = templating.part_names(part)
+        raise TemplateError(
+            t("feeds.template.over_limit", "en", length=length, limit=limit, **names),
+            key="feeds.template.over_limit",
+            length=length,
+            limit=limit,
+            **names,
+        )
+    return album.title
+
+
+async def edit_feed(
+    *,
+    db: Database,
+    http: SafeHttp,
+    clock: Callable[[], datetime],
+    guild_id: int,
+    ref: str,
+    channel_id: int | None = None,
+    role_id: int | object | None = store.KEEP,
+    paused: bool | None = None,
+    include: str | None = None,
+    exclude: str | None = None,
+    clear_filters: bool = False,
+    template: dict[str, Any] | None = None,
+    reset_template: bool = False,
+) -> EditResult:
+    """/feed edit, /feed filter and /feed template: validate every change, then apply them at once.
+
+    Filters are parsed (too many or too long terms refused); a template is parsed (unknown
+    placeholders and stray braces named) and checked against the feed's latest album for
+    Discord's length limits. Seen entries are untouched: nothing seen is announced again.
+    """
+    view = await find_subscription(db, guild_id, ref)
+    changed: list[str] = []
+    include_terms = exclude_terms = None
+    if clear_filters:
+        include_terms, exclude_terms = (), ()
+        changed += ["include", "exclude"]
+    if include is not None:
+        include_terms = parse_terms(include, what="include")
+        changed.append("include")
+    if exclude is not None:
+        exclude_terms = parse_terms(exclude, what="exclude")
+        changed.append("exclude")
+    new_template = None
+    checked_against = None
+    if reset_template:
+        new_template = Template()
+        changed.append("template")
+    if template:
+        new_template = (new_template or view.template).with_changes(**template)
+        changed.append("template")
+        try:
+            checked = await check_feed(http, view.url, discover=False)
+        except UserFacingError:
+            checked = None  # the feed cannot be read right now: the syntax was checked
+        effective_role = view.role_id if role_id is store.KEEP else role_id
+        checked_against = _template_checked(new_template, checked, effective_role)  # type: ignore[arg-type]
+    if channel_id is not None and channel_id != view.channel_id:
+        changed.append("channel")
+    if role_id is not store.KEEP and role_id != view.role_id:
+        changed.append("role")
+    if paused is not None and paused != view.sub_paused:
+        changed.append("paused")
+    updated = await db.run(
+        store.edit_subscription,
+        guild_id,
+        view.id,
+        channel_id=channel_id,
+        role_id=role_id,
+        paused=paused,
+        include=include_terms,
+        exclude=exclude_terms,
+        template=new_template,
+        now=clock(),
+    )
+    if updated is None:
+        raise UserFacingError(t("feeds.unknown", "en"), key="feeds.unknown")
+    log.info("guild %s edited subscription %s: %s", guild_id, view.id, ", ".join(changed) or "nothing")
+    return EditResult(updated, tuple(dict.fromkeys(changed)), checked_against)
+
+
+TEST_ITEMS = 10
+"""Latest items /feed test explains."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedTest:
+    title: str
+    url: str
+    view: store.SubscriptionView | None
+    verdicts: list[tuple[Entry, Verdict]] = field(default_factory=list)
+    album: Album | None = None
+    preview: Preview | None = None
+    template: Template = field(default_factory=Template)
+    problems: list[tuple[str, int, int]] = field(default_factory=list)
+    """Template parts over Discord's limits with this album (clipped when posted)."""
+    page: str | None = None
+
+
+async def try_feed(
+    *, db: Database, http: SafeHttp, guild_id: int, ref: str, hosts: HostLimiter | None = None
+) -> FeedTest:
+    """/feed test: the latest items with the subscription's filter verdicts, and the newest album
+    that passes, rendered as it would be posted (its template and picture)."""
+    view = None
+    url = ref
+    if ref.strip().isdigit():
+        view = await find_subscription(db, guild_id, ref)
+        url = view.url
+    checked = await check_feed(http, url)
+    entry_filter = view.filter if view else EntryFilter()
+    template = view.template if view else Template()
+    latest = store.newest_first(list(checked.parsed.entries))[:TEST_ITEMS]
+    verdicts = [(entry, entry_filter.check(entry)) for entry in latest]
+    album = latest_album(checked.parsed, entry_filter)
+    preview = None
+    problems: list[tuple[str, int, int]] = []
+    if album is not None:
+        preview = await album_preview(http, album, template, hosts=hosts)
+        values = templating.values_for(
+            album, feed_title=checked.title, role_id=view.role_id if view else None
+        )
+        problems = templating.overlong(template, values)
+    return FeedTest(
+        checked.title, checked.url, view, verdicts, album, preview, template, problems, checked.page
+    )

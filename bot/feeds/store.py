@@ -8,10 +8,11 @@ by whichever process owns the channel's guild.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,8 +22,11 @@ from sqlmodel import Session, select
 
 from bot import delivery
 from bot.errors import UserFacingError
+from bot.feeds.albums import MIN_STEM, STREAM_WINDOW, Album, groups_of, make_album, title_stem
+from bot.feeds.filters import EntryFilter, dump_terms, fold
 from bot.feeds.parse import Entry
 from bot.feeds.policy import describe_error, next_poll_time, should_pause, slot_time, stagger_offset
+from bot.feeds.template import Template
 from bot.i18n import t
 from bot.models import Delivery, Feed, FeedEntry, Subscription
 
@@ -82,10 +86,19 @@ class SubscriptionView:
     next_poll_at: datetime
     item_count: int
     failures: int
+    sub_paused: bool = False
+    """Paused by an admin (/feed edit): nothing is announced, seen entries are kept current."""
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    template: Template = field(default_factory=Template)
 
     @property
     def label(self) -> str:
         return self.title or self.url
+
+    @property
+    def filter(self) -> EntryFilter:
+        return EntryFilter(self.include, self.exclude)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +111,10 @@ class WatchResult:
     resumed: bool
     announced_elsewhere: int = 0
     """New entries found while validating, queued for the feed's other subscribers."""
+    page: str | None = None
+    """The web page the admin gave, when the feed was discovered on it."""
+    url: str | None = None
+    """The feed's own address, when discovered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,15 +250,64 @@ def _known_entries(feed_id: int, keys: Sequence[str], *, session: Session) -> di
     return known
 
 
+def _recognised(feed_id: int, new: Sequence[Entry], document_keys: set[str], *, session: Session) -> set[str]:
+    """Keys of ``new`` entries that are entries seen before under another guid (so not news):
+
+    - the same content hash (title, text and pictures) as a seen entry, or as an earlier entry of
+      this document;
+    - the same link as seen entries none of which is still in the document under its own key (the
+      publisher re-guided it). While one of them is still listed, the link is an album's and a new
+      photo added to that album is news, even once older photos leave a feed that lists only the
+      latest items.
+    """
+    hashes = [e.content_hash for e in new if e.content_hash]
+    links = [e.link[:2000] for e in new if e.link]
+    seen_hashes: set[str] = set()
+    for chunk in _chunks(list(dict.fromkeys(hashes))):
+        seen_hashes.update(
+            session.exec(
+                select(FeedEntry.content_hash).where(
+                    FeedEntry.feed_id == feed_id, FeedEntry.content_hash.in_(chunk)
+                )
+            ).all()
+        )
+    listed: dict[str, bool] = {}
+    """Seen links → whether some entry seen under that link is still in the document."""
+    for chunk in _chunks(list(dict.fromkeys(links))):
+        rows = session.exec(
+            select(FeedEntry.link, FeedEntry.key).where(
+                FeedEntry.feed_id == feed_id, FeedEntry.link.in_(chunk)
+            )
+        ).all()
+        for link, key in rows:
+            if link:
+                listed[link] = listed.get(link, False) or key in document_keys
+    relinked = {link for link, still_listed in listed.items() if not still_listed}
+    out: set[str] = set()
+    for entry in new:
+        if entry.content_hash and entry.content_hash in seen_hashes:
+            out.add(entry.key)
+        elif entry.link and entry.link[:2000] in relinked:
+            out.add(entry.key)
+        if entry.content_hash:
+            seen_hashes.add(entry.content_hash)
+    return out
+
+
 def _record_entries(
     feed_id: int, entries: Sequence[Entry], *, now: datetime, session: Session
 ) -> list[Entry]:
-    """Store unseen entries; returns them (document order). Entries seen before are left alone,
-    except their fingerprint, kept current so an edit is not mistaken for news later."""
+    """Store unseen entries; returns those that are news (document order). Entries seen before are
+    left alone, except their fingerprint, kept current so an edit is not mistaken for news later.
+    An unseen key that is a seen entry under a new guid (see :func:`_recognised`) is stored, so it
+    is known by its new key from now on, but is not news."""
     entries = _unique_entries(entries)
     for attempt in range(2):
         known = _known_entries(feed_id, [e.key for e in entries], session=session)
         new = [e for e in entries if e.key not in known]
+        again = _recognised(feed_id, new, {e.key for e in entries}, session=session) if new else set()
+        if again:
+            log.info("feed %s: %s entries are seen entries under a new guid", feed_id, len(again))
         try:
             with session.begin_nested():
                 for entry in new:
@@ -254,6 +320,7 @@ def _record_entries(
                             link=_clip(entry.link, 2000),
                             published=entry.published,
                             first_seen_at=now,
+                            content_hash=entry.content_hash or None,
                         )
                     )
         except IntegrityError:
@@ -273,7 +340,7 @@ def _record_entries(
                     for e in changed
                 ],
             )
-        return new
+        return [e for e in new if e.key not in again]
     return []
 
 
@@ -281,29 +348,106 @@ def _subscriptions(feed_id: int, *, session: Session) -> list[Subscription]:
     return list(session.exec(select(Subscription).where(Subscription.feed_id == feed_id)).all())
 
 
+def albums_for(
+    groups: Sequence[tuple[str, list[Entry]]], entry_filter: EntryFilter, continued: Collection[int] = ()
+) -> list[Album]:
+    """The albums one subscription announces: each group's members that pass its filter.
+    ``continued``: indexes of groups that go on an upload announced before."""
+    out = []
+    for index, (rule, members) in enumerate(groups):
+        passing = [e for e in members if entry_filter.passes(e)] if entry_filter.active else members
+        if passing:
+            album = make_album(passing, rule)
+            out.append(dataclasses.replace(album, continued=True) if index in continued else album)
+    return out
+
+
+def _continued_uploads(
+    feed_id: int, groups: Sequence[tuple[str, list[Entry]]], *, session: Session
+) -> set[int]:
+    """Groups whose first photo follows, within the photostream window, a seen photo with the same
+    title stem: the rest of an upload that was still going on when the feed was read before."""
+    new_keys = {e.key for _, members in groups for e in members}
+    out: set[int] = set()
+    for index, (_, members) in enumerate(groups):
+        first = members[0]
+        stem = fold(title_stem(first.title))
+        if first.published is None or len(stem) < MIN_STEM:
+            continue
+        rows = session.exec(
+            select(FeedEntry.key, FeedEntry.title).where(
+                FeedEntry.feed_id == feed_id,
+                FeedEntry.published >= first.published - STREAM_WINDOW,
+                FeedEntry.published <= first.published,
+            )
+        ).all()
+        if any(key not in new_keys and fold(title_stem(title or "")) == stem for key, title in rows):
+            out.add(index)
+    return out
+
+
+MAX_SUMMARY_ITEMS = 50
+"""Albums listed in one "and N more" message's payload (the rest are only counted)."""
+
+
 def _queue_albums(
-    feed: Feed, entries: Sequence[Entry], subs: Sequence[Subscription], *, session: Session
+    feed: Feed,
+    entries: Sequence[Entry],
+    subs: Sequence[Subscription],
+    *,
+    feed_link: str | None = None,
+    limit: int = MAX_ANNOUNCE_PER_POLL,
+    look_back: bool = False,
+    session: Session,
 ) -> int:
+    """Group ``entries`` into albums and queue them for every active subscription, filtered.
+
+    Beyond ``limit`` albums per channel, the older ones are listed in one summary message: nothing
+    new is dropped silently.
+    """
+    assert feed.id is not None
+    groups = groups_of(entries, feed_link=feed_link)
+    unfiltered: list[Album] | None = None
+    continued = _continued_uploads(feed.id, groups, session=session) if look_back else set()
     queued = 0
-    for entry in entries:
-        data = entry_payload(entry)
-        for sub in subs:
-            payload = {"feed_id": feed.id, "feed_title": feed.title, "role_id": sub.role_id, "entry": data}
-            assert feed.id is not None
+    for sub in subs:
+        if sub.paused:
+            continue
+        entry_filter = EntryFilter.stored(sub.include_terms, sub.exclude_terms)
+        if entry_filter.active:
+            albums = albums_for(groups, entry_filter, continued)
+        else:  # most subscriptions: the same albums for all of them, made once
+            if unfiltered is None:
+                unfiltered = albums_for(groups, entry_filter, continued)
+            albums = unfiltered
+        if not albums:
+            continue
+        shown = albums[-limit:] if limit > 0 else []
+        rest = albums[: len(albums) - len(shown)]
+        base = {"feed_id": feed.id, "feed_title": feed.title, "role_id": sub.role_id}
+        if rest:
+            digest = hashlib.sha256("\n".join(a.key for a in rest).encode("utf-8")).hexdigest()[:40]
+            summary = [
+                {"title": a.title, "link": a.link, "count": a.photo_count} for a in rest[-MAX_SUMMARY_ITEMS:]
+            ]
             queued += delivery.enqueue(
                 ALBUM,
-                delivery_key(feed.id, sub.channel_id, entry.key),
+                delivery_key(feed.id, sub.channel_id, f"more:{digest}"),
                 channel_id=sub.channel_id,
                 guild_id=sub.guild_id,
-                payload=payload,
+                payload={**base, "summary": summary, "total": len(rest), "shown": len(shown)},
+                session=session,
+            )
+        for album in shown:
+            queued += delivery.enqueue(
+                ALBUM,
+                delivery_key(feed.id, sub.channel_id, album.key),
+                channel_id=sub.channel_id,
+                guild_id=sub.guild_id,
+                payload={**base, "album": album.to_payload(), "template": sub.template},
                 session=session,
             )
     return queued
-
-
-def _to_announce(new: Sequence[Entry], limit: int) -> list[Entry]:
-    """The newest ``limit`` of the new entries, oldest first (the order they are posted in)."""
-    return list(reversed(newest_first(new)[:limit]))
 
 
 # --------------------------------------------------------------------------------------------- polling
@@ -407,20 +551,27 @@ def ingest(
     now: datetime,
     next_poll_at: datetime,
     max_announce: int = MAX_ANNOUNCE_PER_POLL,
+    feed_link: str | None = None,
     session: Session,
 ) -> IngestResult:
-    """A successful fetch: remember unseen entries, queue the newest of them for every subscriber,
-    and store the validators and the next poll time. All in one transaction."""
+    """A successful fetch: remember unseen entries, queue them as albums for every subscriber
+    (the newest ``max_announce`` albums in full, the older ones summarised), and store the
+    validators and the next poll time. All in one transaction."""
     feed = session.get(Feed, feed_id)
     if feed is None:  # unwatched while it was being fetched
         return IngestResult(0, 0, 0)
     if title:
         feed.title = _clip(title, 500)
     new = _record_entries(feed_id, entries, now=now, session=session)
-    announce = _to_announce(new, max_announce)
-    if len(new) > len(announce):
-        log.info("feed %s: %s new entries, announcing the newest %s", feed_id, len(new), len(announce))
-    queued = _queue_albums(feed, announce, _subscriptions(feed_id, session=session), session=session)
+    queued = _queue_albums(
+        feed,
+        new,
+        _subscriptions(feed_id, session=session),
+        feed_link=feed_link,
+        limit=max_announce,
+        look_back=True,
+        session=session,
+    )
     feed.etag = _clip(etag, 500)
     feed.last_modified = _clip(last_modified, 100)
     if final_url is not None:
@@ -432,7 +583,7 @@ def ingest(
     feed.item_count = len(_unique_entries(entries))
     feed.next_poll_at = next_poll_at
     session.add(feed)
-    return IngestResult(len(new), len(announce), queued)
+    return IngestResult(len(new), min(len(new), max_announce), queued)
 
 
 def record_failure(
@@ -557,6 +708,7 @@ def watch(
     backfill: int,
     interval: float,
     now: datetime,
+    feed_link: str | None = None,
     session: Session,
 ) -> WatchResult:
     """Subscribe a channel to a feed that was just fetched and parsed.
@@ -591,10 +743,7 @@ def watch(
     feed.title = _clip(title, 500) or feed.title
     new = _record_entries(feed.id, entries, now=now, session=session)
     elsewhere = _queue_albums(
-        feed,
-        _to_announce(new, MAX_ANNOUNCE_PER_POLL),
-        _subscriptions(feed.id, session=session),
-        session=session,
+        feed, new, _subscriptions(feed.id, session=session), feed_link=feed_link, session=session
     )
     if existing is None:
         sub = Subscription(
@@ -611,9 +760,7 @@ def watch(
         sub = existing
         sub.role_id = role_id
         session.add(sub)
-    queued = _queue_albums(
-        feed, list(reversed(newest_first(_unique_entries(entries))[:backfill])), [sub], session=session
-    )
+    queued = _queue_backfill(feed, _unique_entries(entries), sub, backfill, feed_link, session=session)
     feed.etag = _clip(etag, 500)
     feed.last_modified = _clip(last_modified, 100)
     if final_url is not None and len(final_url) <= 2000:
@@ -639,6 +786,29 @@ def watch(
     )
 
 
+def _queue_backfill(
+    feed: Feed,
+    entries: Sequence[Entry],
+    sub: Subscription,
+    count: int,
+    feed_link: str | None,
+    *,
+    session: Session,
+) -> int:
+    """The latest ``count`` albums of the document for a new subscription (no summary)."""
+    if count <= 0:
+        return 0
+    groups = groups_of(entries, feed_link=feed_link)[-count:]
+    return _queue_albums(
+        feed,
+        [e for _, members in groups for e in members],
+        [sub],
+        feed_link=feed_link,
+        limit=count,
+        session=session,
+    )
+
+
 def _views(rows: Iterable[tuple[Subscription, Feed]]) -> list[SubscriptionView]:
     return [
         SubscriptionView(
@@ -657,6 +827,10 @@ def _views(rows: Iterable[tuple[Subscription, Feed]]) -> list[SubscriptionView]:
             next_poll_at=_now_aware(feed.next_poll_at),
             item_count=feed.item_count,
             failures=feed.failures,
+            sub_paused=sub.paused,
+            include=EntryFilter.stored(sub.include_terms, None).include,
+            exclude=EntryFilter.stored(None, sub.exclude_terms).exclude,
+            template=Template.load(sub.template),
         )
         for sub, feed in rows
     ]
@@ -722,3 +896,65 @@ def forget_channel(channel_id: int, *, session: Session) -> int:
 
 def feed_state(feed_id: int, *, session: Session) -> Feed | None:
     return session.get(Feed, feed_id)
+
+
+# --------------------------------------------------------------------------------------------- settings
+
+KEEP = object()
+"""An /feed edit option left empty: the setting keeps its value."""
+
+
+def edit_subscription(
+    guild_id: int,
+    subscription_id: int,
+    *,
+    channel_id: int | None = None,
+    role_id: int | object | None = KEEP,
+    paused: bool | None = None,
+    include: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+    template: Template | None = None,
+    now: datetime,
+    session: Session,
+) -> SubscriptionView | None:
+    """Change one subscription of this server in place; its feed's seen entries are untouched, so
+    nothing already seen is announced again (in the new channel either). None: not this server's."""
+    sub = session.exec(
+        select(Subscription).where(Subscription.id == subscription_id, Subscription.guild_id == guild_id)
+    ).first()
+    if sub is None:
+        return None
+    if channel_id is not None and channel_id != sub.channel_id:
+        taken = session.exec(
+            select(Subscription.id).where(
+                Subscription.feed_id == sub.feed_id, Subscription.channel_id == channel_id
+            )
+        ).first()
+        if taken is not None:
+            raise UserFacingError(
+                t("feeds.edit.channel_taken", "en", channel=f"<#{channel_id}>"),
+                key="feeds.edit.channel_taken",
+                channel=f"<#{channel_id}>",
+            )
+        sub.channel_id = channel_id
+    if role_id is not KEEP:
+        sub.role_id = role_id  # type: ignore[assignment]
+    if paused is not None:
+        sub.paused = paused
+        feed = session.get(Feed, sub.feed_id)
+        if paused is False and feed is not None and feed.paused:  # resuming also retries a failing feed
+            feed.paused = False
+            feed.paused_reason = None
+            feed.failures = 0
+            feed.next_poll_at = now
+            session.add(feed)
+    if include is not None:
+        sub.include_terms = dump_terms(include)
+    if exclude is not None:
+        sub.exclude_terms = dump_terms(exclude)
+    if template is not None:
+        sub.template = template.dump()
+    sub.updated_at = now
+    session.add(sub)
+    session.flush()
+    return find_subscription(guild_id, str(subscription_id), session=session)

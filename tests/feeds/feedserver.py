@@ -6,6 +6,8 @@ import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from xml.sax.saxutils import escape
 
 import aiohttp
@@ -139,7 +141,9 @@ class Album:
 
     number: int
     title: str = ""
-    date: str = "Tue, 03 Jun 2025 12:00:00 +0000"
+    date: str = ""
+    """RFC 822; by default album N is published at 12:00 UTC on 3 June 2025 plus N − 3 hours, so
+    distinct albums are hours apart (photos uploaded minutes apart read as one photostream)."""
     description: str = "Photos taken from the Cupola."
     credit: str | None = "NASA/Jane Doe"
     images: list[str] = field(default_factory=list)
@@ -148,6 +152,13 @@ class Album:
     @property
     def guid(self) -> str:
         return f"album-{self.number}"
+
+    @property
+    def pub_date(self) -> str:
+        if self.date:
+            return self.date
+        when = datetime(2025, 6, 3, 12, tzinfo=UTC) + timedelta(hours=self.number - 3)
+        return format_datetime(when, usegmt=True)
 
 
 def media_rss(albums: list[Album], *, title: str = "Expedition 72 albums") -> bytes:
@@ -163,7 +174,7 @@ def media_rss(albums: list[Album], *, title: str = "Expedition 72 albums") -> by
             f"<title>{escape(album.title or f'Album {album.number}')}</title>"
             f"<link>https://photos.example.org/album/{album.number}</link>"
             f'<guid isPermaLink="false">{album.guid}</guid>'
-            f"<pubDate>{album.date}</pubDate>"
+            f"<pubDate>{album.pub_date}</pubDate>"
             f"<description>{escape(album.description)}</description>"
         )
         if album.credit:

@@ -44,8 +44,8 @@ async def test_watch_answers_with_title_and_count_and_backfills(
 
     again = await sandbox.invoke("feed watch", {"url": feeds.url("/a.xml"), "channel": world.albums})
     assert again.reply["content"] == (
-        f"This feed is already watched in <#{world.albums.id}>. To change its settings, remove it with "
-        "/feed unwatch and watch it again."
+        f"This feed is already watched in <#{world.albums.id}>. To change its channel, role, filters or "
+        "message, use /feed edit."
     )
     assert len(sandbox.channel_messages(world.albums)) == 2
 
@@ -87,9 +87,9 @@ async def test_every_refusal_is_specific_polite_and_ephemeral(
         feeds.url("/down.xml"): (
             "The feed server has a problem right now (503 Service Unavailable). Try again later."
         ),
-        feeds.url("/page.html"): (
-            "That address is a web page or another document, not an RSS or Atom feed. Look on the page "
-            "for an RSS or Atom link and use that."
+        feeds.url("/page.html"): (  # it names /feed.xml, which is not there
+            "That address is a web page; the feed it names could not be read. Try the feed's own "
+            "address later, or ask the site about it."
         ),
         feeds.url("/broken.xml"): (
             "That feed's XML is broken, so no albums can be read from it. The publisher has to fix it."

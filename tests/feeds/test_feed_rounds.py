@@ -222,6 +222,7 @@ HOSTILE = [
     ("external_entity", "entities"),
     ("gigabyte", "too_large"),
     ("gzip_bomb", "too_large"),
+    ("jpeg", "image"),
 ]
 
 
@@ -245,6 +246,7 @@ async def test_hostile_feeds_leave_the_bot_up_and_status_explains(
                 "html": HTML_PAGE,
                 "billion_laughs": BILLION_LAUGHS,
                 "external_entity": EXTERNAL_ENTITY,
+                "jpeg": make_jpeg(64, 48),  # was reported as broken XML
             }[hostile]
             content_type = "text/html" if hostile == "html" else "application/xml"
             feeds.raw("/a.xml", body, {"Content-Type": content_type})

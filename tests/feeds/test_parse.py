@@ -297,7 +297,7 @@ def test_malformed_documents(document: bytes) -> None:
     assert info.value.code == "malformed"
 
 
-@pytest.mark.parametrize("document", [b"", b"   \n", b'<?xml version="1.0"?><foo><bar/></foo>', b'{"a": 1}'])
+@pytest.mark.parametrize("document", [b"", b"   \n", b'<?xml version="1.0"?><foo><bar/></foo>'])
 def test_other_non_feeds(document: bytes) -> None:
     with pytest.raises(FeedError) as info:
         parse_feed(document)

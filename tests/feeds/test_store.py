@@ -28,7 +28,7 @@ def entry(n: int, *, day: int = 1, title: str | None = None, key: str | None = N
         key=key or f"id:album-{n}",
         title=title,
         link=link,
-        published=datetime(2025, 6, day, 12, n % 60, tzinfo=UTC),
+        published=datetime(2025, 6, day, tzinfo=UTC) + timedelta(hours=n % 500),  # albums hours apart
         description_text=f"Photos of album {n}",
         credit="NASA",
         images=(f"https://img.example.org/{n}.jpg",),
@@ -93,7 +93,7 @@ async def test_watch_marks_everything_seen_and_backfills_the_latest(db: Database
     assert sorted(e.key for e in await db.run(rows, FeedEntry)) == ["id:album-1", "id:album-2", "id:album-3"]
     queued = await deliveries(db)
     # The two newest, queued oldest first so they are posted in order; nobody has claimed them.
-    assert [json.loads(d.payload)["entry"]["key"] for d in queued] == ["id:album-2", "id:album-3"]
+    assert [json.loads(d.payload)["album"]["key"] for d in queued] == ["id:album-2", "id:album-3"]
     assert all(d.status == "pending" and d.claimed_by is None and d.attempts == 0 for d in queued)
     assert queued[0].key == f"{result.feed_id}:10:id:album-2"
 
@@ -116,7 +116,7 @@ async def test_a_second_server_gets_no_backlog_but_existing_subscribers_get_news
     assert second.feed_id == first.feed_id
     assert second.announced_elsewhere == 1  # album 2 is news for the first server
     queued = await deliveries(db)
-    assert [(d.channel_id, json.loads(d.payload)["entry"]["key"]) for d in queued] == [(10, "id:album-2")]
+    assert [(d.channel_id, json.loads(d.payload)["album"]["key"]) for d in queued] == [(10, "id:album-2")]
 
 
 # --------------------------------------------------------------------------------------------- ingest
@@ -143,7 +143,7 @@ async def test_ingest_announces_only_unseen_entries_and_ignores_new_dates(db: Da
     assert (feed.etag, feed.last_status, feed.failures, feed.item_count) == ('"v2"', "ok", 0, 3)
 
 
-async def test_a_flood_of_new_entries_announces_only_the_newest(db: Database) -> None:
+async def test_a_flood_of_new_entries_announces_the_newest_and_lists_the_rest(db: Database) -> None:
     result = await watch(db, "https://a.example/feed", [])
     flood = [entry(n) for n in range(1, 51)]
     ingested = await db.run(
@@ -158,8 +158,11 @@ async def test_a_flood_of_new_entries_announces_only_the_newest(db: Database) ->
         next_poll_at=NOW,
     )
     assert (ingested.new, ingested.announced) == (50, store.MAX_ANNOUNCE_PER_POLL)
-    keys = [json.loads(d.payload)["entry"]["key"] for d in await deliveries(db)]
-    assert keys == [f"id:album-{n}" for n in range(41, 51)]
+    summary, *albums = [json.loads(d.payload) for d in await deliveries(db)]
+    assert [a["album"]["key"] for a in albums] == [f"id:album-{n}" for n in range(41, 51)]
+    # The 40 older ones are listed in one message, never silently dropped.
+    assert (summary["total"], summary["shown"]) == (40, 10)
+    assert [item["title"] for item in summary["summary"]] == [f"Album {n}" for n in range(1, 41)]
 
 
 async def test_duplicate_keys_in_one_document_count_once(db: Database) -> None:
@@ -289,6 +292,22 @@ async def test_watching_a_paused_feed_again_resumes_it(db: Database) -> None:
     assert (feed.paused, feed.failures, feed.paused_reason) == (False, 0, None)
 
 
+async def test_resuming_with_feed_edit_also_retries_a_feed_paused_by_failures(db: Database) -> None:
+    result = await watch(db, "https://a.example/feed", [entry(1)])
+    for _ in range(PAUSE_AFTER_FAILURES):
+        await db.run(store.record_failure, result.feed_id, code="timeout", interval=INTERVAL, now=NOW)
+    later = NOW + timedelta(days=2)
+    view = await db.run(store.edit_subscription, 1, result.subscription_id, paused=False, now=later)
+    assert view is not None and not view.sub_paused
+    feed = await db.run(store.feed_state, result.feed_id)
+    assert (feed.paused, feed.failures, feed.paused_reason) == (False, 0, None)
+    assert [s.id for s in await db.run(store.claim_due_feeds, now=later, lease_until=later)] == [
+        result.feed_id
+    ]
+    # Another server's subscription is not this server's to edit.
+    assert await db.run(store.edit_subscription, 2, result.subscription_id, paused=True, now=later) is None
+
+
 # --------------------------------------------------------------------------------------------- queue
 
 
@@ -308,7 +327,7 @@ async def test_queued_posts_are_claimed_once_and_listed_per_shard(db: Database) 
     item = shard_1[0]
     claim = await db.run(delivery.claim, item.kind, item.key, channel_id=20, guild_id=item.guild_id, now=NOW)
     assert claim is not None and claim.attempts == 1 and claim.nonce == f"cupola-{claim.id}"
-    assert claim.payload["entry"]["title"] == "Album 1"
+    assert claim.payload["album"]["title"] == "Album 1"
     # Claimed (lease running): not listed; another claim is refused.
     assert [q.channel_id for q in await db.run(store.queued_deliveries, now=NOW, lease=delivery.LEASE)] == [
         10
