@@ -201,6 +201,7 @@ def cmd_import(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _ask(settings: Settings, question: str | None, as_json: bool) -> int:
     from bot.knowledge.service import Knowledge
+    from bot.render.knowledge import answer_plain
 
     db = Database(settings.database_url)
     await db.open()
@@ -215,9 +216,8 @@ async def _ask(settings: Settings, question: str | None, as_json: bool) -> int:
             if as_json:
                 print(json.dumps(answer_json(q, answer), ensure_ascii=False), flush=True)
             else:
-                print(answer.text)
-                if answer.found and answer.quote:
-                    print(f"  > {answer.quote}")
+                print(answer_plain(answer, answer.language))
+                if answer.found and answer.article_title:
                     date = f" ({answer.article_date.isoformat()})" if answer.article_date else ""
                     print(f"  -- {answer.article_title}{date}")
                 print(flush=True)
@@ -228,14 +228,17 @@ async def _ask(settings: Settings, question: str | None, as_json: bool) -> int:
 
 def answer_json(question: str, answer: object) -> dict[str, object]:
     from bot.knowledge.qa import Answer
+    from bot.render.knowledge import answer_plain
 
     assert isinstance(answer, Answer)
     return {
         "question": question,
-        "answer": answer.text,
+        "answer": answer_plain(answer, answer.language),
+        "value": answer.text if answer.found and answer.kind == "value" else None,
         "found": answer.found,
         "language": answer.language,
         "quote": answer.quote,
+        "quote_language": answer.quote_language,
         "sources": list(answer.sources),
         "article": answer.article_title,
         "date": answer.article_date.isoformat() if answer.article_date else None,

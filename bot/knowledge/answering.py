@@ -313,3 +313,16 @@ def names_a_mission(question: str) -> bool:
     """Whether the question names a mission or vehicle ("Crew-7", "神舟十三号"): then it is not about
     the station's own figures, whatever words it shares with them."""
     return any(c.strict for c in analyse(question).concepts)
+
+
+def nearest_articles(index: SentenceIndex, question: str, scopes: tuple[Scope, ...]) -> list[int]:
+    """Articles sharing the most with a question no sentence answers (for "try asking about …")."""
+    q = analyse(question)
+    out: list[int] = []
+    for hit in index.search(q.concepts, scopes, limit=20):
+        if hit.score >= NEAREST_SCORE and hit.article.article_id not in out:
+            out.append(hit.article.article_id)
+    return out
+
+
+NEAREST_SCORE = 0.25

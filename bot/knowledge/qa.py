@@ -55,6 +55,9 @@ class Answer:
     article_date: dt.date | None = None
     sources: list[str] = field(default_factory=list)
     kind: str = "none"
+    quote_language: str | None = None  # the language the quoted sentence is written in
+    question: str = ""  # as asked, for the "not in my articles" reply
+    suggestions: list[str] = field(default_factory=list)  # nearest article titles when nothing is found
 
 
 @dataclass(frozen=True)
@@ -324,13 +327,9 @@ def _has_type(text: str, wanted: str | None) -> bool:
     return True
 
 
-def _not_found(qa: QuestionAnalysis, question: str) -> Answer:
-    question = " ".join(question.split())
-    if len(question) > 200:
-        question = question[:199] + "…"
-    if qa.language == "zh":
-        return Answer(False, "zh", f"我的文章里没有提到：{question}")
-    return Answer(False, "en", f"Not in my articles: {question}")
+def _not_found(qa: QuestionAnalysis, question: str, suggestions: list[str] | None = None) -> Answer:
+    """Nothing found: the render layer says so in the reader's language, with the nearest titles."""
+    return Answer(False, qa.language, "", question=question, suggestions=suggestions or [])
 
 
 def _clip(text: str, limit: int) -> str:
@@ -620,6 +619,8 @@ class KnowledgeIndex:
                 if not answering.names_a_mission(question):
                     result = self._answer_structured(qa, scopes, stations)
                 result = result or self._answer_general(question, scopes)
+                if result is None:
+                    return _not_found(qa, question, self._nearest_titles(question, scopes))
             except Exception:  # an index bug must not take the command down with it
                 log.exception("answering %r failed", question)
                 result = None
@@ -630,18 +631,28 @@ class KnowledgeIndex:
         if found is None:
             return None
         rec = self._articles[found.hit.article.article_id]
-        text = found.lead or found.quote
         return Answer(
             True,
             found.question.language,
-            text,
+            found.lead or found.quote,
             found.quote,
             rec.article_id,
             rec.title,
             rec.parsed.published,
             [rec.title],
-            "passage",
+            "value" if found.lead else "passage",
+            quote_language=found.quote_language,
+            question=question,
         )
+
+    def _nearest_titles(self, question: str, scopes: tuple[Scope, ...]) -> list[str]:
+        """Titles of the articles closest to an unanswered question: what the bot can talk about."""
+        titles: list[str] = []
+        for article_id in answering.nearest_articles(self._sentences, question, scopes):
+            rec = self._articles.get(article_id)
+            if rec is not None and rec.title not in titles:
+                titles.append(rec.title)
+        return titles[:3]
 
     def _answer_structured(
         self, qa: QuestionAnalysis, scopes: tuple[Scope, ...], stations: set[str]

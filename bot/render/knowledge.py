@@ -22,14 +22,42 @@ def cite(title: str, date: dt.date | None) -> str:
     return f"{title} ({date.isoformat()})" if date else title
 
 
+def not_found_text(answer: Answer, lang: str) -> str:
+    question = clip(" ".join(answer.question.split()), 200)
+    text = t("iss.not_found", lang, question=question)
+    if answer.suggestions:
+        text += "\n" + t(
+            "iss.nearest", lang, titles="\n".join(f"• {clip(s, 120)}" for s in answer.suggestions)
+        )
+    return text
+
+
+def quoted_from(answer: Answer, lang: str) -> str | None:
+    """ "Quoted from the Chinese article" when the sentence is not in the reader's language."""
+    if not answer.quote_language or answer.quote_language == lang:
+        return None
+    return t("iss.quoted_from", lang, language=t(f"lang.{answer.quote_language}", lang))
+
+
 def answer_embed(question: str, answer: Answer, lang: str) -> discord.Embed:
     """The question as the title, the answer first, then the quoted sentence and the article."""
     title = clip(" ".join(question.split()), 256)
     if not answer.found:
-        return discord.Embed(title=title, description=clip(answer.text, 4096), colour=NOT_FOUND_COLOUR)
-    embed = discord.Embed(title=title, description=clip(answer.text, 4096), colour=BRAND_COLOUR)
-    if answer.quote:
-        embed.add_field(name=t("iss.quote", lang), value=clip(f"> {answer.quote}", 1024), inline=False)
+        # The answer speaks the question's language; the labels around it the member's.
+        body = not_found_text(answer, answer.language)
+        return discord.Embed(title=title, description=clip(body, 4096), colour=NOT_FOUND_COLOUR)
+    lead = f"**{answer.text}**" if answer.kind == "value" else answer.text
+    embed = discord.Embed(title=title, description=clip(lead, 4096), colour=BRAND_COLOUR)
+    if (answer.quote and answer.quote != answer.text) or answer.kind == "value":
+        name = t("iss.quote", lang)
+        note = quoted_from(answer, answer.language)
+        embed.add_field(
+            name=clip(f"{name} ({note})" if note else name, 256),
+            value=clip(f"> {answer.quote}", 1024),
+            inline=False,
+        )
+    elif quoted_from(answer, answer.language):
+        embed.set_footer(text=quoted_from(answer, answer.language))
     if answer.article_title:
         embed.add_field(
             name=t("iss.source", lang),
@@ -100,7 +128,13 @@ def crew_member_embed(entry: CrewEntry, lang: str) -> discord.Embed:
 
 
 def answer_plain(answer: Answer, lang: str) -> str:
-    """The reply as plain text (the console, `cupola ask` and the evaluation read this)."""
-    if not answer.found or not answer.quote:
-        return answer.text
-    return f"{answer.text}\n> {answer.quote}"
+    """The reply as plain text, as a member reads it (`cupola ask` and the evaluation print this)."""
+    if not answer.found:
+        return not_found_text(answer, lang)
+    lines = [answer.text]
+    if answer.quote and answer.quote != answer.text:
+        lines.append(f"> {answer.quote}")
+    note = quoted_from(answer, lang)
+    if note:
+        lines.append(f"({note})")
+    return "\n".join(lines)

@@ -6,6 +6,7 @@ import pytest
 
 from bot.knowledge.ingest import ParsedArticle, parse_article
 from bot.knowledge.qa import KnowledgeIndex
+from bot.render.knowledge import answer_plain
 
 # An article the code has never seen: other station numbers, other crew, other format.
 NEW_CREW_ARTICLE = """---
@@ -188,7 +189,7 @@ def test_cross_language_answers(seed_index: KnowledgeIndex) -> None:
 )
 def test_not_found_messages(seed_index: KnowledgeIndex, question: str, language: str, prefix: str) -> None:
     a = seed_index.answer(question, guild_id=None)
-    assert not a.found and a.language == language and a.text.startswith(prefix)
+    assert not a.found and a.language == language and answer_plain(a, a.language).startswith(prefix)
     assert a.quote is None and a.sources == []
 
 
