@@ -114,6 +114,29 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _check(settings: Settings) -> int:
+    """Load every stored row the way `cupola run` does and name the ones that cannot be loaded."""
+    from bot.knowledge.service import Knowledge
+
+    db = Database(settings.database_url)
+    await db.open()
+    knowledge = Knowledge(db)
+    try:
+        loaded = await knowledge.load(seed_if_empty=False)
+    finally:
+        db.close()
+    for row, why in knowledge.skipped.items():
+        print(f"cannot load {row}: {why}")
+    print(
+        f"{loaded} articles checked; {len(knowledge.skipped)} stored rows cannot be loaded (skipped at start)."
+    )
+    return 1 if knowledge.skipped else 0
+
+
+def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_check(settings))
+
+
 async def _import(settings: Settings, paths: list[str], defaults: bool) -> int:
     from bot.knowledge import ArticleError
     from bot.knowledge.service import Knowledge
@@ -234,6 +257,8 @@ def build_parser() -> argparse.ArgumentParser:
     dbsub = p.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     up = dbsub.add_parser("upgrade", parents=[common], help="apply database migrations")
     up.set_defaults(func=cmd_db)
+    check = dbsub.add_parser("check", parents=[common], help="name stored rows that cannot be loaded")
+    check.set_defaults(func=cmd_check)
     p = sub.add_parser("import", parents=[common], help="import article files as global content")
     p.add_argument("paths", nargs="*", metavar="PATH", help=".txt, .md or .html article files")
     p.add_argument("--defaults", action="store_true", help="(re-)import the articles shipped with Cupola")

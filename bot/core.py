@@ -23,11 +23,12 @@ from bot.config import Settings
 from bot.content import CountsCache
 from bot.db import Database
 from bot.delivery import Pacer
-from bot.errors import UserFacingError
+from bot.errors import ControlCharacters, UserFacingError
 from bot.i18n import CupolaTranslator, lang_of, t
 from bot.knowledge.service import Knowledge
 from bot.media import ImageStore
 from bot.net import SafeHttp
+from bot.text import has_controls, string_options
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,18 @@ def cog_modules() -> list[str]:
 
 
 class CupolaTree(app_commands.CommandTree["Cupola"]):
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Refuse a command whose text options carry NUL or other control characters, whatever it is.
+
+        Autocomplete is left alone: nothing typed there is stored, and it cannot show a message.
+        """
+        if interaction.type is discord.InteractionType.application_command:
+            data: Any = interaction.data or {}
+            for name, value in string_options(data.get("options")):
+                if has_controls(value):
+                    raise ControlCharacters(name)
+        return True
+
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         message = self.describe_error(interaction, error)
         if message is None:

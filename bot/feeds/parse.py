@@ -22,6 +22,8 @@ from urllib.parse import urljoin, urlsplit
 import feedparser
 from feedparser.encodings import convert_to_utf8
 
+from bot.text import CONTROL_CHARS, has_controls
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_DESCRIPTION = 4096
@@ -170,7 +172,9 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 def collapse_whitespace(text: str) -> str:
-    return _WHITESPACE.sub(" ", text).strip()
+    """One space for each run of whitespace; NUL and other control characters dropped (PostgreSQL
+    refuses NUL in text, so one such title would block its feed for good)."""
+    return _WHITESPACE.sub(" ", CONTROL_CHARS.sub("", text)).strip()
 
 
 def html_to_text(html: str) -> tuple[str, list[str]]:
@@ -220,13 +224,13 @@ def entry_key(*, entry_id: str | None, link: str | None, title: str | None, date
     Only an item with neither has nothing stable to go on, and then a changed date makes it new.
     Values longer than 200 characters are replaced by ``sha256:<hex>`` so keys fit a DB column.
     """
-    entry_id = (entry_id or "").strip()
+    entry_id = CONTROL_CHARS.sub("", entry_id or "").strip()
     if entry_id:
         return _bounded("id", entry_id)
-    link = (link or "").strip()
+    link = CONTROL_CHARS.sub("", link or "").strip()
     if link:
         return _bounded("link", link)
-    material = f"{(title or '').strip()}\n{(date_text or '').strip()}"
+    material = CONTROL_CHARS.sub("", f"{(title or '').strip()}\n{(date_text or '').strip()}")
     return f"hash:{hashlib.sha256(material.encode('utf-8')).hexdigest()}"
 
 
@@ -245,7 +249,7 @@ def _http_url(value: Any, base: str | None) -> str | None:
     if not isinstance(value, str):
         return None
     value = value.strip()
-    if not value:
+    if not value or has_controls(value):
         return None
     if base:
         value = urljoin(base, value)

@@ -22,6 +22,7 @@ import yaml
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 from bot.knowledge.lexicon import MONTHS, detect_language, han_count, normalize_text
+from bot.text import strip_controls
 
 log = logging.getLogger(__name__)
 
@@ -738,7 +739,7 @@ def parse_article(data: bytes | str, *, filename: str | None = None) -> ParsedAr
 
     text = _decode(data).replace("\r\n", "\n").replace("\r", "\n")
     meta, body = _split_front_matter(text)
-    meta = meta or {}
+    meta = strip_controls(meta or {})  # YAML escapes ("\0") can put NUL in a title (issue 9)
     if not body.strip():
         raise ArticleError("The article has front matter but no body text after it. Add the article text.")
     fmt = _detect_format(body, filename)
