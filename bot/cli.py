@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -39,14 +41,44 @@ def setup_logging(level: str) -> None:
     logging.getLogger("discord.client").setLevel(logging.ERROR if level != "DEBUG" else logging.DEBUG)
 
 
+SHUTDOWN_GRACE_S = 7.0
+"""After SIGINT/SIGTERM: this long for a clean close, then the main task is cancelled; 2 s more
+and the process exits regardless (whatever discord.py is doing), well within 10 s."""
+
+
 def install_signal_handlers(stop: Callable[[], object]) -> None:
-    """SIGINT/SIGTERM close the bot cleanly (loops stopped, session and database closed)."""
+    """SIGINT/SIGTERM close the bot cleanly (loops stopped, session and database closed), bounded."""
     loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    stopping: set[asyncio.Future[object]] = set()
+
+    def on_signal(sig: signal.Signals) -> None:
+        log.warning("stopping (%s)", sig.name)
+        stopping.add(asyncio.ensure_future(stop()))  # type: ignore[arg-type]
+        if main is not None:
+            loop.call_later(SHUTDOWN_GRACE_S, _cancel_late, main)
+        watchdog = threading.Timer(SHUTDOWN_GRACE_S + 2, _exit_now)
+        watchdog.daemon = True
+        watchdog.start()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(stop()))  # type: ignore[arg-type]
+            loop.add_signal_handler(sig, on_signal, sig)
         except (NotImplementedError, RuntimeError):  # pragma: no cover - non-POSIX
             pass
+
+
+def _cancel_late(task: asyncio.Task[object]) -> None:
+    if not task.done():
+        log.warning("the bot did not stop within %s s; cancelling it", SHUTDOWN_GRACE_S)
+        task.cancel()
+
+
+def _exit_now() -> None:
+    """Last resort: the event loop itself is stuck. Everything written was committed already."""
+    sys.stderr.write("cupola: did not stop in time after the signal; exiting now\n")
+    sys.stderr.flush()
+    os._exit(0)
 
 
 async def _run(settings: Settings) -> int:
@@ -57,6 +89,8 @@ async def _run(settings: Settings) -> int:
     try:
         async with bot:
             await bot.start(settings.discord.token)
+    except asyncio.CancelledError:  # the shutdown grace ran out (see install_signal_handlers)
+        return 0
     except discord.LoginFailure:
         print("cupola: Discord refused the token. Check [discord] token / DISCORD_TOKEN.", file=sys.stderr)
         return 1

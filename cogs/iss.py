@@ -56,7 +56,6 @@ class Knowledge(commands.Cog):
     async def _before_refresh(self) -> None:
         await self.bot.wait_until_ready()
 
-
     @iss.command(name="ask", description="Ask about the ISS or its crew; answered from the articles I hold")
     @app_commands.describe(question="Your question, in English or Chinese")
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 300]) -> None:

@@ -213,7 +213,9 @@ async def test_postgres_connections_killed_with_pg_terminate_backend(
     await db.open(migrate=True)
     async with running_bot(make_settings(sandbox, tmp_path, url), db, sandbox) as bot:
         alice = admin_of(sandbox, next(iter(sandbox.guilds.values())))
-        await asyncio.gather(*(add_fact(sandbox, alice, f"The station carries {i} spare pumps.") for i in range(3)))  # several pooled
+        await asyncio.gather(
+            *(add_fact(sandbox, alice, f"The station carries {i} spare pumps.") for i in range(3))
+        )  # several pooled
         admin = create_engine(PG_URL)
         with admin.begin() as conn:
             killed = conn.execute(

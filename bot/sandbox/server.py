@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.sandbox import interactions as ix
-from bot.sandbox.gateway import GatewayConnection, GatewaySession
+from bot.sandbox.gateway import OP_INVALID_SESSION, GatewayConnection, GatewaySession
 from bot.sandbox.limits import DEFAULT_ATTACHMENT_LIMIT, validate_message
 from bot.sandbox.model import (
     ADMINISTRATOR,
@@ -292,6 +292,16 @@ class Sandbox:
                 session.connection = None
                 # 4000 is resumable: discord.py reconnects to resume_gateway_url and RESUMEs.
                 await conn.ws.close(code=4000, message=b"sandbox dropped the connection")
+                return
+
+    async def invalidate_session(self, shard_id: int = 0) -> None:
+        """Send INVALID_SESSION (not resumable) and forget the session: the client must IDENTIFY."""
+        for session_id, session in list(self.gateway_sessions.items()):
+            if session.shard_id == shard_id and session.connection is not None:
+                conn = session.connection
+                session.connection = None
+                del self.gateway_sessions[session_id]
+                await conn.send({"op": OP_INVALID_SESSION, "d": False})
                 return
 
     # ------------------------------------------------------------------ middleware
