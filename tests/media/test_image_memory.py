@@ -144,7 +144,9 @@ def test_webp_bomb_is_refused_with_its_real_dimensions(kind: str, side: int) -> 
     with pytest.raises(ImageRejected) as info:
         process_image(bomb)
     assert info.value.code == "bomb"
-    assert info.value.message.startswith(f"That picture says it is {side:,} × {side:,} pixels (268 megapixels)")
+    assert info.value.message.startswith(
+        f"That picture says it is {side:,} × {side:,} pixels (268 megapixels)"
+    )
     assert "0 × 0" not in info.value.message
 
 
