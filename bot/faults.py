@@ -8,12 +8,54 @@ minute used to write hundreds of tracebacks).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 T = TypeVar("T")
+
+RECORD_BUDGET_S = 90.0
+"""How long a post that reached Discord keeps trying to be recorded: under the 2-minute delivery
+lease (bot/delivery.py), so no other round or process takes the claim over meanwhile."""
+
+
+async def record_posted(
+    work: Callable[[], Awaitable[T]],
+    *,
+    what: str,
+    budget: float = RECORD_BUDGET_S,
+    first_delay: float = 0.5,
+    logger: logging.Logger | None = None,
+) -> T:
+    """Record something already posted, retrying while the database is unavailable.
+
+    Giving up after one failure would leave the claim pending, and a later round would post it a
+    second time once the database is back; so the write is retried (0.5 s, 1 s, 2 s … capped at
+    15 s) for up to ``budget`` seconds. One line when it starts failing, one when it succeeds.
+    """
+    from bot.db import DatabaseUnavailable
+
+    logger = logger or logging.getLogger(__name__)
+    deadline = time.monotonic() + budget
+    delay, failures = first_delay, 0
+    while True:
+        try:
+            result = await work()
+        except DatabaseUnavailable as error:
+            failures += 1
+            if time.monotonic() + delay > deadline:
+                logger.error("%s was posted but could not be recorded: %s", what, error)
+                raise
+            if failures == 1:
+                logger.warning("%s was posted; the database is unavailable, retrying: %s", what, error)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 15.0)
+            continue
+        if failures:
+            logger.warning("%s recorded after %d retries", what, failures)
+        return result
 
 
 class Backoff:

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from aiohttp.test_utils import TestServer
 from sqlalchemy import create_engine, text
 from sqlmodel import Session, select
 
@@ -25,6 +26,8 @@ from bot.models import Fact
 from bot.sandbox import Sandbox
 from bot.sandbox.model import Guild, User
 from tests.conftest import _PG_SKIP, PG_URL, make_settings, running_bot
+from tests.feeds.conftest import Clock
+from tests.feeds.feedserver import Album, FeedServer, media_rss
 
 BUSY = "The database is busy right now; please try again in a minute."
 
@@ -284,3 +287,56 @@ async def test_postgres_going_away_and_coming_back(
     finally:
         with contextlib.suppress(Exception):
             await proxy.stop()
+
+
+# --------------------------------------------------------------------------------------------- posted, then recorded
+
+
+async def test_an_album_posted_while_the_database_locks_is_recorded_and_never_posted_twice(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The worst moment: the album reached Discord and the database locks before it is marked sent.
+
+    It used to stay pending, and a later round posted it again once the database was back.
+    """
+    path = tmp_path / "cupola.db"
+    url = f"sqlite:///{path}"
+    channel = sandbox.add_channel(next(iter(sandbox.guilds.values())), "albums")
+    feeds = FeedServer()
+    feeds.server = TestServer(feeds.app(), host="127.0.0.1")
+    await feeds.server.start_server()
+    clock = Clock()
+    locker: list[sqlite3.Connection] = []
+
+    def lock_the_database(message: dict) -> None:
+        if message.get("embeds") and not locker:
+            other = sqlite3.connect(path, isolation_level=None, timeout=0.1)
+            other.execute("BEGIN IMMEDIATE")
+            locker.append(other)
+
+    try:
+        async with running_bot(make_settings(sandbox, tmp_path, url), Database(url), sandbox) as bot:
+            cog: object = bot.get_cog("Feeds")
+            cog.poll_loop.cancel()  # type: ignore[attr-defined]
+            bot.clock = clock
+            feeds.feed("/a.xml", media_rss([Album(1)]))
+            record = await sandbox.invoke("feed watch", {"url": feeds.url("/a.xml"), "channel": channel})
+            assert record.reply["content"].startswith("Now watching")
+            feeds.feed("/a.xml", media_rss([Album(1), Album(2)]))
+            clock.advance(7200)
+            sandbox.on_channel_message.append(lock_the_database)
+            poller = cog.poller  # type: ignore[attr-defined]
+            round_ = asyncio.create_task(poller.run_once())
+            await sandbox.wait_until(lambda: bool(locker), timeout=20)
+            await asyncio.sleep(3)  # the lock outlasts the busy timeout: the first write fails
+            locker[0].execute("ROLLBACK")
+            locker[0].close()
+            report = await asyncio.wait_for(round_, 60)
+            assert report.posted == 1
+            for _ in range(3):  # later rounds, past the delivery lease: nothing is posted again
+                clock.advance(7200)
+                await poller.run_once()
+            titles = [m["embeds"][0]["title"] for m in sandbox.channel_messages(channel) if m.get("embeds")]
+            assert titles == ["Album 2"]
+    finally:
+        await feeds.server.close()

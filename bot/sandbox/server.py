@@ -98,6 +98,9 @@ class Sandbox:
         self.commands: dict[int | None, list[dict[str, Any]]] = {None: []}
         self._command_ids: dict[tuple[int | None, str], int] = {}
         self.messages: dict[int, list[dict[str, Any]]] = {}
+        # Called with each channel message as it is stored, before the poster gets its answer:
+        # tests use it to start a fault at the worst moment (posted, not yet recorded).
+        self.on_channel_message: list[Callable[[dict[str, Any]], None]] = []
         self.files: dict[int, StoredFile] = {}
         self.interactions: dict[int, ix.InteractionRecord] = {}
         self._by_token: dict[str, ix.InteractionRecord] = {}
@@ -467,6 +470,8 @@ class Sandbox:
         """Public (non-ephemeral) messages land in the channel's history and on the gateway."""
         channel_id = int(message["channel_id"])
         self.messages.setdefault(channel_id, []).append(message)
+        for hook in self.on_channel_message:
+            hook(message)
         guild_id = int(message["guild_id"]) if "guild_id" in message else None
         await self.dispatch(
             guild_id, "MESSAGE_CREATE", {k: v for k, v in message.items() if k != "allowed_mentions"}
