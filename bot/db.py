@@ -78,6 +78,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _postgres_lock_timeout(dbapi_connection: Any, _record: Any) -> None:
+    """A row or table lock held by another process fails after BUSY_TIMEOUT_MS, as on SQLite,
+    instead of making a command wait past Discord's deadline."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET lock_timeout = {BUSY_TIMEOUT_MS}")
+    dbapi_connection.commit()
+
+
 def normalise_url(url: str) -> str:
     """postgres:// and postgresql:// use psycopg 3, the driver the ``postgres`` extra installs."""
     if url.startswith("postgres://"):
@@ -104,7 +112,7 @@ def make_engine(url: str) -> Engine:
     try:
         # pre-ping: a connection killed (pg_terminate_backend, restart) is replaced at checkout;
         # recycle: none lives long enough to meet a silently dropped NAT/firewall state.
-        return create_engine(
+        engine = create_engine(
             url,
             pool_pre_ping=True,
             pool_recycle=POOL_RECYCLE_S,
@@ -113,6 +121,8 @@ def make_engine(url: str) -> Engine:
             max_overflow=10,
             connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
         )
+        event.listen(engine, "connect", _postgres_lock_timeout)
+        return engine
     except ModuleNotFoundError as exc:
         raise DatabaseError(
             f"the database driver is missing ({exc.name}); install it with: pip install 'cupola[postgres]'"

@@ -340,3 +340,26 @@ async def test_an_album_posted_while_the_database_locks_is_recorded_and_never_po
             assert titles == ["Album 2"]
     finally:
         await feeds.server.close()
+
+
+@pytest.mark.postgres
+async def test_a_postgres_row_lock_held_elsewhere_gets_a_busy_answer_in_time(
+    sandbox: Sandbox, tmp_path: Path, pg_schema: str
+) -> None:
+    url = f"{PG_URL}?options=-csearch_path%3D{pg_schema}"
+    db = Database(url)
+    await db.open(migrate=True)
+    async with running_bot(make_settings(sandbox, tmp_path, url), db, sandbox) as bot:
+        alice = admin_of(sandbox, next(iter(sandbox.guilds.values())))
+        added = await add_fact(sandbox, alice, "The cupola has seven windows.")
+        fact_id = added.split("#")[1].split(":")[0].split()[0].strip("*.")
+        other = create_engine(url)
+        with other.connect() as conn:
+            conn.execute(text("SELECT id FROM fact WHERE id = :i FOR UPDATE"), {"i": int(fact_id)})
+            record = await sandbox.invoke("admin fact remove", {"id": fact_id}, user=alice)
+            assert record.reply is not None and record.reply["content"] == BUSY
+            conn.rollback()
+        other.dispose()
+        record = await sandbox.invoke("admin fact remove", {"id": fact_id}, user=alice)
+        assert "Removed" in record.reply["content"]
+        assert await bot.db.run(fact_texts) == []
