@@ -120,10 +120,14 @@ async def test_a_write_lock_held_by_another_process_gets_a_busy_answer_in_time(
     other = sqlite3.connect(path, isolation_level=None, timeout=0.1)
     other.execute("BEGIN IMMEDIATE")  # holds the write lock, as another cupola process could
     try:
-        record = await sandbox.invoke("admin fact add", {"text": "Blocked by a lock."}, user=alice)
+        record = await sandbox.invoke(
+            "admin fact add", {"text": "The arm was blocked by a lock."}, user=alice
+        )
         assert record.reply is not None and record.reply["content"] == BUSY
         assert record.reply["flags"] & 64
-        zh = await sandbox.invoke("admin fact add", {"text": "Blocked."}, user=alice, locale="zh-CN")
+        zh = await sandbox.invoke(
+            "admin fact add", {"text": "The hatch was blocked by a lock."}, user=alice, locale="zh-CN"
+        )
         assert zh.reply["content"] == "数据库现在很忙，请一分钟后再试。"
         # Reads do not wait for writers (WAL): /about and /iss ask answer as usual.
         assert (await sandbox.invoke("about")).reply["embeds"][0]["title"] == "About Cupola"

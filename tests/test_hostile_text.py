@@ -183,3 +183,20 @@ async def test_cli_ask_and_db_check_with_a_bad_row(tmp_path: Path) -> None:
     assert code == 1, err
     assert out.splitlines()[0].startswith(f"cannot load fact {fact_id}: ArticleError: The file contains NUL")
     assert "1 stored rows cannot be loaded" in out
+
+
+async def test_a_fact_the_index_cannot_read_is_refused_before_it_is_stored(
+    bot: Cupola, sandbox: Sandbox
+) -> None:
+    """It used to be stored, then fail with "Something went wrong" (and be skipped at every start)."""
+    guild = next(iter(sandbox.guilds.values()))
+    alice = admin_of(sandbox, guild)
+    record = await sandbox.invoke("admin fact add", {"text": "Fact 0."}, user=alice)
+    assert record.reply["content"] == (
+        "I can't read a sentence in that fact, so /iss ask could never answer from it. Write it as a "
+        "full sentence, for example: The cupola has seven windows."
+    )
+    assert record.reply["flags"] & EPHEMERAL
+    zh = await sandbox.invoke("admin fact add", {"text": "Fact 0."}, user=alice, locale="zh-CN")
+    assert zh.reply["content"].startswith("我无法从这条事实中读出完整的句子")
+    assert await bot.db.run(facts) == []
