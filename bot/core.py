@@ -221,7 +221,7 @@ class Cupola(commands.AutoShardedBot):
             log.warning("cogs did not unload within %s s; stopping without them", UNLOAD_TIMEOUT_S)
         await super().close()
         await self.net.close()
-        self.db.close()
+        await self.db.aclose()
 
     async def _unload_everything(self) -> None:
         for name in list(self.extensions):

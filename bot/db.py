@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -157,6 +158,8 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
         self._engine: Engine | None = None
+        self._idle = threading.Condition()
+        self._in_flight = 0  # run_sync calls still working in a thread
 
     @property
     def engine(self) -> Engine:
@@ -199,6 +202,16 @@ class Database:
         A connection found broken (killed, or left read-only) was rolled back and thrown away:
         the call is tried once more on a fresh one, so the first command after a fault succeeds.
         """
+        with self._idle:
+            self._in_flight += 1
+        try:
+            return self._run_with_retry(fn, *args, **kwargs)
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def _run_with_retry(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         for attempt in (1, 2):
             try:
                 with self.session() as session:
@@ -217,6 +230,17 @@ class Database:
     async def run(self, fn: Callable[Concatenate[..., P], T], /, *args: Any, **kwargs: Any) -> T:
         """Call ``fn(*args, session=..., **kwargs)`` in a thread and commit; never blocks the loop."""
         return await asyncio.to_thread(self.run_sync, fn, *args, **kwargs)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no call is working in a thread (a cancelled task's thread keeps going)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
+
+    async def aclose(self, timeout: float = 5.0) -> None:
+        """Let calls still in worker threads finish (their writes are not lost), then close."""
+        if not await asyncio.to_thread(self.wait_idle, timeout):
+            log.warning("closing the database with %d calls still running", self._in_flight)
+        self.close()
 
     def close(self) -> None:
         if self._engine is not None:
