@@ -13,7 +13,7 @@ from typing import Any, Literal
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from bot.errors import clean_input
+from bot.errors import UserFacingError, clean_input
 from bot.knowledge.store import delete_derived
 from bot.models import Article, AuditEntry, CrewMember, Fact, Photo, utcnow
 from bot.photos import catalog
@@ -74,6 +74,7 @@ def add_fact(
     body = _clean(text, MAX_FACT, "fact", required=True) or ""
     keys = _clean(keywords, MAX_KEYWORDS, "keywords")
     src = _clean(source, MAX_SOURCE, "source")
+    _check_answerable(body, src)
     mine = session.exec(
         select(Fact).where(Fact.guild_id == guild_id, Fact.article_id.is_(None))  # type: ignore[union-attr]
     ).all()
@@ -91,6 +92,22 @@ def add_fact(
         target=f"fact {fact.id}: {body}",
     )
     return fact, True
+
+
+def _check_answerable(text: str, source: str | None) -> None:
+    """Refuse a fact the question index cannot read, before it is stored (it would be skipped at
+    every start-up otherwise)."""
+    from bot.knowledge.ingest import ArticleError
+    from bot.knowledge.service import admin_fact_article
+
+    try:
+        admin_fact_article(text, source, None)
+    except ArticleError:
+        raise UserFacingError(
+            "I can't read a sentence in that fact, so /iss ask could never answer from it. Write it as "
+            "a full sentence, for example: The cupola has seven windows.",
+            key="admin.fact_unreadable",
+        ) from None
 
 
 def remove_fact(fact_id: int, *, session: Session, guild_id: int, user_id: int | None) -> Fact | None:

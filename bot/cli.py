@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -51,14 +53,44 @@ def setup_logging(level: str) -> None:
     logging.getLogger("discord.client").setLevel(logging.ERROR if level != "DEBUG" else logging.DEBUG)
 
 
+SHUTDOWN_GRACE_S = 7.0
+"""After SIGINT/SIGTERM: this long for a clean close, then the main task is cancelled; 2 s more
+and the process exits regardless (whatever discord.py is doing), well within 10 s."""
+
+
 def install_signal_handlers(stop: Callable[[], object]) -> None:
-    """SIGINT/SIGTERM close the bot cleanly (loops stopped, session and database closed)."""
+    """SIGINT/SIGTERM close the bot cleanly (loops stopped, session and database closed), bounded."""
     loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    stopping: set[asyncio.Future[object]] = set()
+
+    def on_signal(sig: signal.Signals) -> None:
+        log.warning("stopping (%s)", sig.name)
+        stopping.add(asyncio.ensure_future(stop()))  # type: ignore[arg-type]
+        if main is not None:
+            loop.call_later(SHUTDOWN_GRACE_S, _cancel_late, main)
+        watchdog = threading.Timer(SHUTDOWN_GRACE_S + 2, _exit_now)
+        watchdog.daemon = True
+        watchdog.start()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(stop()))  # type: ignore[arg-type]
+            loop.add_signal_handler(sig, on_signal, sig)
         except (NotImplementedError, RuntimeError):  # pragma: no cover - non-POSIX
             pass
+
+
+def _cancel_late(task: asyncio.Task[object]) -> None:
+    if not task.done():
+        log.warning("the bot did not stop within %s s; cancelling it", SHUTDOWN_GRACE_S)
+        task.cancel()
+
+
+def _exit_now() -> None:
+    """Last resort: the event loop itself is stuck. Everything written was committed already."""
+    sys.stderr.write("cupola: did not stop in time after the signal; exiting now\n")
+    sys.stderr.flush()
+    os._exit(0)
 
 
 async def _run(settings: Settings) -> int:
@@ -69,6 +101,8 @@ async def _run(settings: Settings) -> int:
     try:
         async with bot:
             await bot.start(settings.discord.token)
+    except asyncio.CancelledError:  # the shutdown grace ran out (see install_signal_handlers)
+        return 0
     except discord.LoginFailure:
         print("cupola: Discord refused the token. Check [discord] token / DISCORD_TOKEN.", file=sys.stderr)
         return 1
@@ -156,6 +190,29 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     )
     db.close()
     return 0
+
+
+async def _check(settings: Settings) -> int:
+    """Load every stored row the way `cupola run` does and name the ones that cannot be loaded."""
+    from bot.knowledge.service import Knowledge
+
+    db = Database(settings.database_url)
+    await db.open()
+    knowledge = Knowledge(db)
+    try:
+        loaded = await knowledge.load(seed_if_empty=False)
+    finally:
+        db.close()
+    for row, why in knowledge.skipped.items():
+        print(f"cannot load {row}: {why}")
+    print(
+        f"{loaded} articles checked; {len(knowledge.skipped)} stored rows cannot be loaded (skipped at start)."
+    )
+    return 1 if knowledge.skipped else 0
+
+
+def cmd_check(settings: Settings, args: argparse.Namespace) -> int:
+    return asyncio.run(_check(settings))
 
 
 async def _import(settings: Settings, paths: list[str], defaults: bool) -> int:
@@ -290,6 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
     dbsub = p.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     up = dbsub.add_parser("upgrade", parents=[common], help="apply database migrations")
     up.set_defaults(func=cmd_db)
+    check = dbsub.add_parser("check", parents=[common], help="name stored rows that cannot be loaded")
+    check.set_defaults(func=cmd_check)
     p = sub.add_parser("import", parents=[common], help="import article files as global content")
     p.add_argument("paths", nargs="*", metavar="PATH", help=".txt, .md or .html article files")
     p.add_argument("--defaults", action="store_true", help="(re-)import the articles shipped with Cupola")

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import BigInteger, bindparam, func, or_
 from sqlmodel import Session, select
 
-from bot.db import Database
+from bot.db import Database, DatabaseUnavailable
 from bot.models import Article, CrewMember, Fact, Photo
 
 
@@ -85,6 +85,14 @@ class CountsCache:
         try:
             counts = await self._db.run(count_content, guild_id=guild_id)
             future.set_result(counts)
+        except DatabaseUnavailable as exc:
+            if hit is None:
+                future.set_exception(exc)
+                future.exception()
+                raise
+            # /about keeps answering from what it last read while the database is away.
+            future.set_result(hit[1])
+            return hit[1]
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved: the caller re-raises it

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import pkgutil
@@ -23,15 +24,17 @@ from bot.config import Settings
 from bot.content import CountsCache
 from bot.db import Database
 from bot.delivery import Pacer
-from bot.errors import UserFacingError
+from bot.errors import ControlCharacters, UserFacingError
 from bot.i18n import CupolaTranslator, lang_of, t
 from bot.knowledge.service import Knowledge
 from bot.media import ImageStore
 from bot.net import SafeHttp
+from bot.text import has_controls, string_options
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"Cupola/{__version__} (self-hosted Discord bot)"
+UNLOAD_TIMEOUT_S = 5.0
 
 
 def configure_endpoints(settings: Settings) -> None:
@@ -51,6 +54,18 @@ def cog_modules() -> list[str]:
 
 
 class CupolaTree(app_commands.CommandTree["Cupola"]):
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        """Refuse a command whose text options carry NUL or other control characters, whatever it is.
+
+        Autocomplete is left alone: nothing typed there is stored, and it cannot show a message.
+        """
+        if interaction.type is discord.InteractionType.application_command:
+            data: Any = interaction.data or {}
+            for name, value in string_options(data.get("options")):
+                if has_controls(value):
+                    raise ControlCharacters(name)
+        return True
+
     async def on_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         message = self.describe_error(interaction, error)
         if message is None:
@@ -172,13 +187,22 @@ class Cupola(commands.AutoShardedBot):
         log.info("synced %d commands (%s)", len(synced), target)
 
     async def launch_shards(self) -> None:
-        """Honour a configured gateway URL, and ask /gateway/bot for it when shard_count is fixed."""
-        if self.shard_count is not None and not self.settings.discord.gateway_url:
-            if not self.settings.discord.uses_discord:
-                _, url, _ = await self.http.get_bot_gateway()
-                DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(url)
-        elif self.shard_count is None and self.settings.discord.gateway_url:
-            self.shard_count, _, _ = await self.http.get_bot_gateway()
+        """Use the configured gateway URL, else the one /gateway/bot names, for every connection.
+
+        discord.py falls back to ``DEFAULT_GATEWAY`` (wss://gateway.discord.gg) whenever a session
+        cannot be resumed (INVALID_SESSION, a fresh IDENTIFY): that default is set here to the gateway
+        this bot was really given, so a proxy or sandbox set-up never wanders off to Discord.
+        """
+        if self.settings.discord.gateway_url:
+            gateway = yarl.URL(self.settings.discord.gateway_url)
+            if self.shard_count is None:
+                self.shard_count, _, _ = await self.http.get_bot_gateway()
+        else:
+            count, url, _ = await self.http.get_bot_gateway()
+            if self.shard_count is None:
+                self.shard_count = count
+            gateway = yarl.URL(url)
+        DiscordWebSocket.DEFAULT_GATEWAY = gateway
         await super().launch_shards()
 
     async def on_ready(self) -> None:
@@ -186,15 +210,30 @@ class Cupola(commands.AutoShardedBot):
 
     # -------------------------------------------------------------- shutdown
     async def close(self) -> None:
-        """Unload cogs first (their cog_unload stops loops), then the gateway, HTTP and database."""
+        """Unload cogs first (their cog_unload stops loops), then the gateway, HTTP and database.
+
+        Unloading is bounded: a loop stuck in discord.py's REST retries (the API unreachable) must
+        not keep a stopping process alive for minutes.
+        """
+        try:
+            await asyncio.wait_for(self._unload_everything(), UNLOAD_TIMEOUT_S)
+        except TimeoutError:
+            log.warning("cogs did not unload within %s s; stopping without them", UNLOAD_TIMEOUT_S)
+        await super().close()
+        await self.net.close()
+        await self.db.aclose()
+
+    async def _unload_everything(self) -> None:
         for name in list(self.extensions):
             try:
                 await self.unload_extension(name)
             except Exception:
                 log.exception("unloading %s failed", name)
-        await super().close()
-        await self.net.close()
-        self.db.close()
+        for name in list(self.cogs):
+            try:
+                await self.remove_cog(name)
+            except Exception:
+                log.exception("removing cog %s failed", name)
 
     def owns_guild(self, guild_id: int) -> bool:
         """Whether this process runs the shard of ``guild_id`` (several processes share one database)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -12,14 +13,21 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import event, exc
+from sqlalchemy.engine import Engine, ExceptionContext, make_url
 from sqlmodel import Session, create_engine
+
+from bot.errors import UserFacingError
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-BUSY_TIMEOUT_MS = 5000
+# Under Discord's 3 s interaction deadline: a command waiting on a lock held elsewhere answers
+# "the database is busy" in time instead of going silent.
+BUSY_TIMEOUT_MS = 2000
+CONNECT_TIMEOUT_S = 2
+POOL_TIMEOUT_S = 2
+POOL_RECYCLE_S = 300
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -29,6 +37,39 @@ class DatabaseError(Exception):
     """The database cannot be used as configured; the message says what to do."""
 
 
+class DatabaseUnavailable(UserFacingError):
+    """The database did not answer in time (locked, read-only, unreachable): a passing fault.
+
+    Commands tell the member to try again; background loops back off (bot/faults.py).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            "The database is busy right now; please try again in a minute.",
+            key="error.db_busy",
+        )
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"database unavailable: {self.reason}"
+
+
+def _is_transient(error: BaseException) -> bool:
+    """Locked, read-only, disconnected, pool exhausted or unreachable: it passes without us."""
+    if isinstance(error, exc.TimeoutError | exc.DisconnectionError):
+        return True
+    if isinstance(error, exc.DBAPIError):
+        return error.connection_invalidated or isinstance(error, exc.OperationalError | exc.InterfaceError)
+    return False
+
+
+def _sqlite_readonly_is_a_disconnect(context: ExceptionContext) -> None:
+    """A connection opened while the file was read-only stays read-only for good: drop it (and the
+    pool's older connections) so the next checkout opens the file afresh."""
+    if "readonly database" in str(context.original_exception).lower():
+        context.is_disconnect = True
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -36,6 +77,14 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _postgres_lock_timeout(dbapi_connection: Any, _record: Any) -> None:
+    """A row or table lock held by another process fails after BUSY_TIMEOUT_MS, as on SQLite,
+    instead of making a command wait past Discord's deadline."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute(f"SET lock_timeout = {BUSY_TIMEOUT_MS}")
+    dbapi_connection.commit()
 
 
 def normalise_url(url: str) -> str:
@@ -54,12 +103,27 @@ def make_engine(url: str) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000}
+            url,
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+            pool_timeout=POOL_TIMEOUT_S,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "handle_error", _sqlite_readonly_is_a_disconnect)
         return engine
     try:
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        # pre-ping: a connection killed (pg_terminate_backend, restart) is replaced at checkout;
+        # recycle: none lives long enough to meet a silently dropped NAT/firewall state.
+        engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_recycle=POOL_RECYCLE_S,
+            pool_timeout=POOL_TIMEOUT_S,
+            pool_size=10,
+            max_overflow=10,
+            connect_args={"connect_timeout": CONNECT_TIMEOUT_S},
+        )
+        event.listen(engine, "connect", _postgres_lock_timeout)
+        return engine
     except ModuleNotFoundError as exc:
         raise DatabaseError(
             f"the database driver is missing ({exc.name}); install it with: pip install 'cupola[postgres]'"
@@ -94,6 +158,8 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = normalise_url(url)
         self._engine: Engine | None = None
+        self._idle = threading.Condition()
+        self._in_flight = 0  # run_sync calls still working in a thread
 
     @property
     def engine(self) -> Engine:
@@ -131,14 +197,50 @@ class Database:
         return Session(self.engine, expire_on_commit=False)
 
     def run_sync(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
-        with self.session() as session:
-            result = fn(*args, session=session, **kwargs)
-            session.commit()
-            return result
+        """Raises :class:`DatabaseUnavailable` for a passing fault; other errors as they are.
+
+        A connection found broken (killed, or left read-only) was rolled back and thrown away:
+        the call is tried once more on a fresh one, so the first command after a fault succeeds.
+        """
+        with self._idle:
+            self._in_flight += 1
+        try:
+            return self._run_with_retry(fn, *args, **kwargs)
+        finally:
+            with self._idle:
+                self._in_flight -= 1
+                self._idle.notify_all()
+
+    def _run_with_retry(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        for attempt in (1, 2):
+            try:
+                with self.session() as session:
+                    result = fn(*args, session=session, **kwargs)
+                    session.commit()
+                    return result
+            except exc.SQLAlchemyError as error:
+                if not _is_transient(error):
+                    raise
+                if attempt == 1 and isinstance(error, exc.DBAPIError) and error.connection_invalidated:
+                    log.info("database connection was broken (%s); retrying on a new one", error.orig)
+                    continue
+                raise DatabaseUnavailable(str(getattr(error, "orig", None) or error)) from error
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def run(self, fn: Callable[Concatenate[..., P], T], /, *args: Any, **kwargs: Any) -> T:
         """Call ``fn(*args, session=..., **kwargs)`` in a thread and commit; never blocks the loop."""
         return await asyncio.to_thread(self.run_sync, fn, *args, **kwargs)
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until no call is working in a thread (a cancelled task's thread keeps going)."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._in_flight == 0, timeout)
+
+    async def aclose(self, timeout: float = 5.0) -> None:
+        """Let calls still in worker threads finish (their writes are not lost), then close."""
+        if not await asyncio.to_thread(self.wait_idle, timeout):
+            log.warning("closing the database with %d calls still running", self._in_flight)
+        self.close()
 
     def close(self) -> None:
         if self._engine is not None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from discord import app_commands
 
+from bot.text import has_controls
+
 
 class UserFacingError(Exception):
     """Raised by services and cogs; the tree's error handler shows ``message`` ephemerally.
@@ -26,6 +28,18 @@ class NotAdmin(UserFacingError, app_commands.CheckFailure):
         )
 
 
+class ControlCharacters(UserFacingError, app_commands.CheckFailure):
+    """Text with NUL or another control character: refused whole, never stored (issue 9)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(
+            f"The {what} contains control characters (such as NUL), which can't be stored. "
+            "Remove them and try again.",
+            key="input.control",
+            what=what,
+        )
+
+
 def clean_input(
     value: str | None,
     limit: int,
@@ -35,7 +49,10 @@ def clean_input(
     empty_key: str = "input.empty",
     collapse: bool = False,
 ) -> str | None:
-    """Trim a member's text (``collapse``: also fold inner whitespace); refuse it empty or too long."""
+    """Trim a member's text (``collapse``: also fold inner whitespace); refuse it empty, too long or
+    carrying control characters."""
+    if value and has_controls(value):
+        raise ControlCharacters(what)
     text = " ".join((value or "").split()) if collapse else (value or "").strip()
     if not text:
         if required:

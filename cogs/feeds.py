@@ -11,6 +11,7 @@ from discord.ext import commands, tasks
 
 from bot.core import Cupola
 from bot.errors import UserFacingError
+from bot.faults import Backoff
 from bot.feeds import service, store
 from bot.feeds.poller import FeedPoller
 from bot.i18n import lang_of, t
@@ -42,6 +43,7 @@ class Feeds(
     def __init__(self, bot: Cupola) -> None:
         self.bot = bot
         self.poller = FeedPoller(bot)
+        self.backoff = Backoff("feed polling", base=60, logger=log)
 
     async def cog_load(self) -> None:
         self.poll_loop.change_interval(seconds=self.poller.tick_seconds)
@@ -52,10 +54,7 @@ class Feeds(
 
     @tasks.loop(seconds=60)
     async def poll_loop(self) -> None:
-        try:
-            await self.poller.run_once()
-        except Exception:  # the database may be briefly away: try again next tick
-            log.exception("feed round failed; retrying on the next tick")
+        await self.backoff.run(self.poller.run_once)  # the database may be away: back off
 
     @poll_loop.before_loop
     async def _before_poll(self) -> None:

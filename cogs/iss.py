@@ -10,6 +10,7 @@ from discord.ext import commands, tasks
 
 from bot.core import Cupola
 from bot.errors import UserFacingError
+from bot.faults import Backoff
 from bot.i18n import has_chinese, lang_of
 from bot.render.knowledge import answer_embed, crew_embed, crew_member_embed, facts_embed
 
@@ -31,6 +32,8 @@ class Knowledge(commands.Cog):
 
     def __init__(self, bot: Cupola) -> None:
         self.bot = bot
+        # a failing refresh (database away) backs off instead of restarting at once (issue 9)
+        self.refresh_backoff = Backoff("knowledge refresh", base=REFRESH_SECONDS, logger=log)
 
     async def cog_load(self) -> None:
         self.refresh.start()
@@ -41,6 +44,9 @@ class Knowledge(commands.Cog):
     @tasks.loop(seconds=REFRESH_SECONDS)
     async def refresh(self) -> None:
         """Other processes (or the CLI) may import articles; pick them up."""
+        await self.refresh_backoff.run(self._refresh_once)
+
+    async def _refresh_once(self) -> None:
         changed = await self.bot.knowledge.refresh()
         if changed:
             self.bot.content_counts.invalidate()
@@ -49,11 +55,6 @@ class Knowledge(commands.Cog):
     @refresh.before_loop
     async def _before_refresh(self) -> None:
         await self.bot.wait_until_ready()
-
-    @refresh.error
-    async def _refresh_failed(self, error: BaseException) -> None:
-        log.error("knowledge refresh failed; retrying next round", exc_info=error)
-        self.refresh.restart()
 
     @iss.command(name="ask", description="Ask about the ISS or its crew; answered from the articles I hold")
     @app_commands.describe(question="Your question, in English or Chinese")

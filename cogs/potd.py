@@ -16,6 +16,7 @@ from discord.ext import commands, tasks
 
 from bot.core import Cupola
 from bot.errors import UserFacingError
+from bot.faults import Backoff
 from bot.i18n import lang_of, t
 from bot.permissions import admin_only
 from bot.photos import schedule
@@ -43,6 +44,8 @@ class PotdCommands(
     def __init__(self, bot: Cupola) -> None:
         self.bot = bot
         self.service = PhotoOfTheDay(bot)
+        # capped at 5 min so a photo of the day is at most that late once the database is back
+        self.backoff = Backoff("photo of the day", base=TICK_SECONDS, maximum=300, logger=log)
         super().__init__()
 
     # ------------------------------------------------------------------ the schedule loop
@@ -59,10 +62,7 @@ class PotdCommands(
 
     @tasks.loop(seconds=TICK_SECONDS)
     async def scheduler(self) -> None:
-        try:
-            await self.service.tick()
-        except Exception:  # a bad round (database hiccup) must not end the loop
-            log.exception("photo of the day round failed; trying again in %s s", TICK_SECONDS)
+        await self.backoff.run(self.service.tick)  # a bad round (database away) backs off
 
     @scheduler.before_loop
     async def _before_scheduler(self) -> None:

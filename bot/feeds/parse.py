@@ -20,6 +20,9 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
+from feedparser.encodings import convert_to_utf8
+
+from bot.text import CONTROL_CHARS, has_controls
 
 log = logging.getLogger(__name__)
 
@@ -84,15 +87,29 @@ class ParsedFeed:
 _DOCTYPE_SUBSET = re.compile(rb"<!doctype[^>\[]*\[")
 
 
-def check_no_entities(data: bytes) -> None:
-    """Refuse documents that declare entities or carry a DOCTYPE internal subset.
+def decode_like_feedparser(data: bytes, headers: Mapping[str, str] | None = None) -> bytes:
+    """The document as feedparser will read it: UTF-8 bytes, decoded by its own rules.
+
+    feedparser picks the encoding from the BOM, the ``<?xml encoding=…?>`` declaration and the HTTP
+    charset (RFC 3023, then fallbacks), so a document declaring ``utf-7`` or EBCDIC (``cp037``)
+    hides ``<!ENTITY`` from a byte search. Checking what this returns checks what the parser sees.
+    """
+    lowered = {k.lower(): v for k, v in (headers or {}).items()}
+    return convert_to_utf8(lowered, bytes(data), {})
+
+
+def check_no_entities(data: bytes, headers: Mapping[str, str] | None = None) -> bytes:
+    """Refuse documents that declare entities or carry a DOCTYPE internal subset, in any encoding.
 
     That closes billion-laughs, quadratic blow-up and external-entity (``SYSTEM "file:///..."``)
-    attacks; feedparser's lenient fallback would otherwise expand "simple" entities. UTF-16 and
-    UTF-32 documents are checked with their NUL bytes removed, which turns ASCII markup back into
-    plain bytes. A literal ``<!ENTITY`` inside CDATA is refused too: rare, and safer.
+    attacks; feedparser's lenient fallback would otherwise expand "simple" entities. The bytes are
+    checked as they are, with NUL bytes removed (UTF-16/32 read as ASCII), and decoded exactly as
+    feedparser will decode them (:func:`decode_like_feedparser`), which covers UTF-7, EBCDIC and
+    any charset Python knows. A literal ``<!ENTITY`` inside CDATA is refused too: rare, and safer.
+    Returns the decoded document, the one to hand to feedparser.
     """
-    views = [data.lower()]
+    decoded = decode_like_feedparser(data, headers)
+    views = [data.lower(), decoded.lower()]
     if b"\x00" in data:
         views.append(data.replace(b"\x00", b"").lower())
     for view in views:
@@ -108,6 +125,7 @@ def check_no_entities(data: bytes) -> None:
                 "The feed carries a DOCTYPE with inline declarations, which Cupola refuses for "
                 "safety. Ask the feed's publisher to remove them.",
             )
+    return decoded
 
 
 # --------------------------------------------------------------------------------------------- HTML
@@ -161,7 +179,9 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 def collapse_whitespace(text: str) -> str:
-    return _WHITESPACE.sub(" ", text).strip()
+    """One space for each run of whitespace; NUL and other control characters dropped (PostgreSQL
+    refuses NUL in text, so one such title would block its feed for good)."""
+    return _WHITESPACE.sub(" ", CONTROL_CHARS.sub("", text)).strip()
 
 
 def html_to_text(html: str) -> tuple[str, list[str]]:
@@ -211,13 +231,13 @@ def entry_key(*, entry_id: str | None, link: str | None, title: str | None, date
     Only an item with neither has nothing stable to go on, and then a changed date makes it new.
     Values longer than 200 characters are replaced by ``sha256:<hex>`` so keys fit a DB column.
     """
-    entry_id = (entry_id or "").strip()
+    entry_id = CONTROL_CHARS.sub("", entry_id or "").strip()
     if entry_id:
         return _bounded("id", entry_id)
-    link = (link or "").strip()
+    link = CONTROL_CHARS.sub("", link or "").strip()
     if link:
         return _bounded("link", link)
-    material = f"{(title or '').strip()}\n{(date_text or '').strip()}"
+    material = CONTROL_CHARS.sub("", f"{(title or '').strip()}\n{(date_text or '').strip()}")
     return f"hash:{hashlib.sha256(material.encode('utf-8')).hexdigest()}"
 
 
@@ -249,7 +269,7 @@ def _http_url(value: Any, base: str | None) -> str | None:
     if not isinstance(value, str):
         return None
     value = value.strip()
-    if not value:
+    if not value or has_controls(value):
         return None
     if base:
         value = urljoin(base, value)
@@ -539,17 +559,19 @@ def parse_feed(
     data = bytes(data)
     if not data.strip():
         raise FeedError("not_a_feed", "The address returned an empty document, not a feed.")
-    check_no_entities(data)
-
     response_headers = {k.lower(): v for k, v in (headers or {}).items()}
     response_headers.setdefault("content-type", "application/xml")
     refuse_non_feed(data, response_headers["content-type"])  # an image, PDF or JSON: say which
+    # feedparser is handed the very bytes that were checked, declared as UTF-8, so it cannot decode
+    # them a second way (a charset header applied twice would make different text).
+    checked = check_no_entities(data, response_headers)
+    parser_headers = dict(response_headers, **{"content-type": "application/xml; charset=utf-8"})
     if base_url:
-        response_headers["content-location"] = base_url
+        parser_headers["content-location"] = base_url
     # A stream, not bytes: given bytes or str, feedparser first tries to open them as a file path.
     result = feedparser.parse(
-        io.BytesIO(data),
-        response_headers=response_headers,
+        io.BytesIO(checked),
+        response_headers=parser_headers,
         sanitize_html=False,
         resolve_relative_uris=False,
     )

@@ -252,6 +252,8 @@ class HostLimiter:
                     slot.last_start = start
                     if start > now:
                         await asyncio.sleep(start - now)
+                        # a late wake-up (busy loop) counts from when it really started
+                        slot.last_start = max(slot.last_start, loop.time())
                 else:
                     slot.last_start = loop.time()
                 slot.holding += 1

@@ -25,6 +25,7 @@ import aiohttp
 import discord
 
 from bot import delivery
+from bot.faults import record_posted
 from bot.feeds import store
 from bot.feeds.albums import Album
 from bot.feeds.fetch import fetch_feed
@@ -347,7 +348,11 @@ class FeedPoller:
             await db.run(delivery.mark_failed, claim.id, repr(exc))
             report.post_failures += 1
             return
-        await db.run(delivery.mark_sent, claim.id, sent.id, now=self.bot.clock())
+        await record_posted(
+            lambda: db.run(delivery.mark_sent, claim.id, sent.id, now=self.bot.clock()),
+            what=f"{claim.kind} {claim.key} in channel {claim.channel_id}",
+            logger=log,
+        )
         report.posted += 1
 
     def _lang(self, guild_id: int | None) -> str:

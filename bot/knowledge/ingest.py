@@ -24,6 +24,7 @@ from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from bot.knowledge import bilingual
 from bot.knowledge.lexicon import MONTHS, detect_language, han_count, normalize_text
 from bot.knowledge.text import TERMS_VERSION, term_set
+from bot.text import strip_controls
 
 log = logging.getLogger(__name__)
 
@@ -760,7 +761,7 @@ def parse_article(data: bytes | str, *, filename: str | None = None) -> ParsedAr
     bilingual.load()  # the tokenizer's dictionary, before any text is cut into terms
     text = _decode(data).replace("\r\n", "\n").replace("\r", "\n")
     meta, body = _split_front_matter(text)
-    meta = meta or {}
+    meta = strip_controls(meta or {})  # YAML escapes ("\0") can put NUL in a title (issue 9)
     if not body.strip():
         raise ArticleError("The article has front matter but no body text after it. Add the article text.")
     fmt = _detect_format(body, filename)

@@ -40,6 +40,8 @@ class Knowledge:
         self._admin_crew: dict[int, list[CrewEntry]] = {}  # guild -> crew its admins added
         self._crew_generation = 0  # bumped by local changes, so a refresh never undoes a newer one
         self._lock = asyncio.Lock()
+        # Stored rows that could not be loaded ("fact 12" -> why): skipped, logged once, reported.
+        self.skipped: dict[str, str] = {}
 
     async def ensure_defaults(self) -> None:
         """On a first start (no global articles at all), import the shipped articles."""
@@ -59,6 +61,12 @@ class Knowledge:
         gc.collect()
         gc.freeze()
         log.info("knowledge index: %s", self.index.stats())
+        if self.skipped:
+            log.warning(
+                "knowledge: %d stored rows could not be loaded and were skipped: %s",
+                len(self.skipped),
+                "; ".join(f"{row}: {why}" for row, why in self.skipped.items()),
+            )
         return len(rows)
 
     def _index_rows(self, rows: Iterable[tuple[int, int | None, str, str]]) -> None:
@@ -74,9 +82,11 @@ class Knowledge:
                 continue  # already indexed (imported by this process)
             try:
                 self.index.add_article(article_id, json.loads(parsed_json), guild_id=guild_id)
-            except Exception:
-                log.exception("article %s could not be indexed; it is skipped", article_id)
+            except Exception as exc:
+                self._skip_row(f"article {article_id}", guild_id, exc)
+                self._versions[article_id] = content_hash  # retried when its content changes
                 continue
+            self.skipped.pop(f"article {article_id}", None)
             self._versions[article_id] = content_hash
 
     async def _sync_admin_content(self) -> int:
@@ -92,11 +102,11 @@ class Knowledge:
         for fid in (known_before & set(self._admin_facts)) - set(current):
             self.index.remove_article(ADMIN_FACT_BASE + fid)
             del self._admin_facts[fid]
+            self.skipped.pop(f"fact {fid}", None)
             changed += 1
         for fid, (gid, text, source, created) in current.items():
             if self._admin_facts.get(fid) != text:
-                self.add_admin_fact(fid, gid, text, source, created)
-                changed += 1
+                changed += self._add_admin_fact_or_skip(fid, gid, text, source, created)
         roster: dict[int, list[CrewEntry]] = {}
         for _cid, gid, name, agency, role, created in crew:
             roster.setdefault(gid, []).append(
@@ -106,6 +116,26 @@ class Knowledge:
             self._admin_crew = roster
             changed += 1
         return changed
+
+    # ---- stored rows that fail to load (issue 9): one helper, kept apart from the rest
+    def _skip_row(self, row: str, guild_id: int | None, exc: BaseException) -> None:
+        """Log a row that cannot be loaded once (not on every refresh) and keep it for the report."""
+        why = f"{type(exc).__name__}: {exc}"
+        if self.skipped.get(row) != why:
+            log.warning("%s (server %s) could not be loaded and is skipped: %s", row, guild_id, why)
+        self.skipped[row] = why
+
+    def _add_admin_fact_or_skip(
+        self, fact_id: int, guild_id: int, text: str, source: str | None, created: dt.datetime | None
+    ) -> bool:
+        try:
+            self.add_admin_fact(fact_id, guild_id, text, source, created)
+        except Exception as exc:
+            self._skip_row(f"fact {fact_id}", guild_id, exc)
+            self._admin_facts[fact_id] = text  # retried when its text changes
+            return False
+        self.skipped.pop(f"fact {fact_id}", None)
+        return True
 
     def add_admin_fact(
         self, fact_id: int, guild_id: int, text: str, source: str | None, created: dt.datetime | None
@@ -118,6 +148,7 @@ class Knowledge:
     def remove_admin_fact(self, fact_id: int) -> None:
         self.index.remove_article(ADMIN_FACT_BASE + fact_id)
         self._admin_facts.pop(fact_id, None)
+        self.skipped.pop(f"fact {fact_id}", None)
 
     def add_admin_crew(self, guild_id: int, entry: CrewEntry) -> None:
         self._crew_generation += 1
@@ -144,6 +175,7 @@ class Knowledge:
             for article_id in (known_before & set(self._versions)) - set(current):
                 self.index.remove_article(article_id)
                 del self._versions[article_id]
+                self.skipped.pop(f"article {article_id}", None)
                 changed += 1
             for article_id, content_hash in current.items():
                 if self._versions.get(article_id) == content_hash:

@@ -25,11 +25,14 @@ Decisions:
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import hashlib
 import io
 import logging
 import math
 import struct
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -46,6 +49,15 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_SIDE = 4096
 DEFAULT_MAX_INPUT_BYTES = 50 * 1024 * 1024
 JPEG_DRAFT_HEADROOM = 4
+# libjpeg keeps a progressive JPEG's whole coefficient buffer (about 2 bytes per sample) whatever
+# the draft scale: 12000 × 13333 cost ~480 MB. Above this size they are refused from the header.
+PROGRESSIVE_MAX_PIXELS = 24_000_000
+# At most this many uploads are decoded at once, whatever the number of worker threads: each may
+# take ~150 MB at the caps, so the peak stays bounded when many admins upload at the same moment.
+DECODE_SLOTS = 2
+_decode_slots = threading.BoundedSemaphore(DECODE_SLOTS)
+# Above this many source pixels, freed memory is handed back to the system after processing.
+_TRIM_ABOVE_PIXELS = 8_000_000
 MAX_FRAMES = 300
 MIN_SIDE = 32
 """Below this longest side we stop shrinking and say the picture can't be made small enough."""
@@ -108,11 +120,27 @@ def _mp(n: int) -> str:
 
 
 def _bomb(width: int, height: int, max_pixels: int) -> ImageRejected:
+    if width <= 0 or height <= 0:  # a header we could not read: never claim "0 × 0 pixels"
+        return ImageRejected(
+            "bomb",
+            f"That picture is too large (over the {_mp(max_pixels)}-megapixel limit), so it was not "
+            f"opened. Please resize it below {_mp(max_pixels)} megapixels and send it again.",
+        )
     return ImageRejected(
         "bomb",
         f"That picture says it is {width:,} × {height:,} pixels ({_mp(width * height)} megapixels), "
         f"over the {_mp(max_pixels)}-megapixel limit, so it was not opened. "
         f"Please resize it below {_mp(max_pixels)} megapixels and send it again.",
+    )
+
+
+def _progressive(width: int, height: int) -> ImageRejected:
+    return ImageRejected(
+        "progressive",
+        f"That picture is a progressive JPEG of {width:,} × {height:,} pixels "
+        f"({_mp(width * height)} megapixels). Progressive JPEGs over {_mp(PROGRESSIVE_MAX_PIXELS)} "
+        "megapixels take too much memory to open. Please save it as a standard (baseline) JPEG or "
+        "resize it, and send it again.",
     )
 
 
@@ -221,6 +249,12 @@ def open_image(
     limit = max_pixels * (JPEG_DRAFT_HEADROOM if im.format in ("JPEG", "MPO") else 1)
     if width * height > limit:
         raise _bomb(width, height, max_pixels)
+    if (
+        im.format in ("JPEG", "MPO")
+        and im.info.get("progressive")
+        and width * height > PROGRESSIVE_MAX_PIXELS
+    ):
+        raise _progressive(width, height)
     return im
 
 
@@ -230,6 +264,44 @@ def _header_size_or_zero(data: bytes) -> tuple[int, int]:
         return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
     if data.startswith(b"GIF8") and len(data) >= 10:
         return int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little")
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return _webp_size(data)
+    if data[:2] == b"\xff\xd8":
+        return _jpeg_size(data)
+    return 0, 0
+
+
+def _webp_size(data: bytes) -> tuple[int, int]:
+    chunk = data[12:16]
+    if chunk == b"VP8X" and len(data) >= 30:  # extended: 24-bit canvas width-1, height-1
+        return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
+    if chunk == b"VP8L" and len(data) >= 25 and data[20] == 0x2F:  # lossless: 14 + 14 bits
+        bits = int.from_bytes(data[21:25], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if chunk == b"VP8 " and len(data) >= 30 and data[23:26] == b"\x9d\x01\x2a":  # lossy key frame
+        return (
+            int.from_bytes(data[26:28], "little") & 0x3FFF,
+            int.from_bytes(data[28:30], "little") & 0x3FFF,
+        )
+    return 0, 0
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int]:
+    """Width and height from the first SOFn marker."""
+    i = 2
+    while i + 9 < len(data):
+        if data[i] != 0xFF:
+            return 0, 0
+        marker = data[i + 1]
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            i += 2
+            continue
+        length = int.from_bytes(data[i + 2 : i + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height = int.from_bytes(data[i + 5 : i + 7], "big")
+            width = int.from_bytes(data[i + 7 : i + 9], "big")
+            return width, height
+        i += 2 + length
     return 0, 0
 
 
@@ -510,8 +582,46 @@ def process_image(
 ) -> ProcessedImage:
     """Validate and clean an uploaded picture; raises ImageRejected with a message for the user.
 
-    Blocking (tens to hundreds of ms): run it in a thread, see ``process_image_async``.
+    Blocking (tens to hundreds of ms): run it in a thread, see ``process_image_async``. At most
+    ``DECODE_SLOTS`` run at once in the process; others wait their turn in their worker thread.
     """
+    with _decode_slots:
+        try:
+            return _process_image(
+                data,
+                max_pixels=max_pixels,
+                max_bytes=max_bytes,
+                max_side=max_side,
+                max_input_bytes=max_input_bytes,
+            )
+        finally:
+            if len(data) > 1_000_000 or _declared_pixels(data) > _TRIM_ABOVE_PIXELS:
+                release_memory()
+
+
+def _declared_pixels(data: bytes) -> int:
+    width, height = _header_size_or_zero(data)
+    return width * height
+
+
+@lru_cache(maxsize=1)
+def _malloc_trim() -> object | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+def release_memory() -> None:
+    """Hand memory freed by a large decode back to the system (glibc keeps it otherwise)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)  # type: ignore[operator]
+
+
+def _process_image(
+    data: bytes, *, max_pixels: int, max_bytes: int, max_side: int, max_input_bytes: int
+) -> ProcessedImage:
     probe = open_image(data, max_pixels=max_pixels, max_input_bytes=max_input_bytes)
     source_format = probe.format or "?"
     frames = _frame_count(probe) if source_format in _ANIMATABLE else 1
@@ -587,8 +697,9 @@ def perceptual_hash(
         return image.phash
     if isinstance(image, Image.Image):
         return phash_image(ImageOps.exif_transpose(image) if "exif" in image.info else image)
-    decoded = decode(image, fit=256, max_pixels=max_pixels)
-    return phash_image(decoded.image)
+    with _decode_slots:
+        decoded = decode(image, fit=256, max_pixels=max_pixels)
+        return phash_image(decoded.image)
 
 
 async def process_image_async(data: bytes, **kwargs: int) -> ProcessedImage:

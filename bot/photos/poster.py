@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import discord
 
 from bot import delivery
+from bot.faults import record_posted
 from bot.i18n import is_chinese_locale, t
 from bot.media import ProcessedImage
 from bot.photos import catalog, potd, schedule
@@ -193,7 +194,11 @@ class PhotoOfTheDay:
                 message = await channel.send(embed=embed, file=file, nonce=claim.nonce)
             else:
                 message = await channel.send(embed=embed, nonce=claim.nonce)
-            await self.bot.db.run(delivery.mark_sent, claim.id, message.id, now=self.bot.clock())
+            await record_posted(
+                lambda: self.bot.db.run(delivery.mark_sent, claim.id, message.id, now=self.bot.clock()),
+                what=f"photo of the day {claim.key} in channel {prepared.channel_id}",
+                logger=log,
+            )
             log.info(
                 "guild %s: posted photo %s (%s) in channel %s%s",
                 prepared.guild_id,

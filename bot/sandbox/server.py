@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.sandbox import interactions as ix
-from bot.sandbox.gateway import GatewayConnection, GatewaySession
+from bot.sandbox.gateway import OP_INVALID_SESSION, GatewayConnection, GatewaySession
 from bot.sandbox.limits import DEFAULT_ATTACHMENT_LIMIT, validate_message
 from bot.sandbox.model import (
     ADMINISTRATOR,
@@ -98,6 +98,9 @@ class Sandbox:
         self.commands: dict[int | None, list[dict[str, Any]]] = {None: []}
         self._command_ids: dict[tuple[int | None, str], int] = {}
         self.messages: dict[int, list[dict[str, Any]]] = {}
+        # Called with each channel message as it is stored, before the poster gets its answer:
+        # tests use it to start a fault at the worst moment (posted, not yet recorded).
+        self.on_channel_message: list[Callable[[dict[str, Any]], None]] = []
         self.files: dict[int, StoredFile] = {}
         self.interactions: dict[int, ix.InteractionRecord] = {}
         self._by_token: dict[str, ix.InteractionRecord] = {}
@@ -311,6 +314,16 @@ class Sandbox:
                 await conn.ws.close(code=4000, message=b"sandbox dropped the connection")
                 return
 
+    async def invalidate_session(self, shard_id: int = 0) -> None:
+        """Send INVALID_SESSION (not resumable) and forget the session: the client must IDENTIFY."""
+        for session_id, session in list(self.gateway_sessions.items()):
+            if session.shard_id == shard_id and session.connection is not None:
+                conn = session.connection
+                session.connection = None
+                del self.gateway_sessions[session_id]
+                await conn.send({"op": OP_INVALID_SESSION, "d": False})
+                return
+
     # ------------------------------------------------------------------ middleware
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
@@ -474,6 +487,8 @@ class Sandbox:
         """Public (non-ephemeral) messages land in the channel's history and on the gateway."""
         channel_id = int(message["channel_id"])
         self.messages.setdefault(channel_id, []).append(message)
+        for hook in self.on_channel_message:
+            hook(message)
         guild_id = int(message["guild_id"]) if "guild_id" in message else None
         await self.dispatch(
             guild_id, "MESSAGE_CREATE", {k: v for k, v in message.items() if k != "allowed_mentions"}

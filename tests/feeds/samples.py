@@ -193,3 +193,56 @@ def gzip_bomb(inflated_mib: int) -> bytes:
         crc = zlib.crc32(zeros, crc)
     trailer = struct.pack("<II", crc, (inflated_mib << 20) & 0xFFFFFFFF)
     return first + block * (inflated_mib - 1) + final_block + trailer
+
+
+# --------------------------------------------------------------------------------------------- encodings
+# A byte search for "<!ENTITY" misses all of these: the parser only sees the markup once it has
+# decoded the document the way the declaration, the BOM or the HTTP charset tells it to.
+
+
+def _declared(document: bytes, encoding: str) -> str:
+    text = document.decode("utf-8")
+    return text.replace('<?xml version="1.0"?>', f'<?xml version="1.0" encoding="{encoding}"?>', 1)
+
+
+def utf7(document: bytes) -> bytes:
+    """Declared UTF-7 with every ``<!`` and ``[`` written in base64 (``+ADwAIQ-``, ``+AFs-``)."""
+    head, _, body = _declared(document, "utf-7").partition("?>")
+    body = body.replace("<!", "+ADwAIQ-").replace("[", "+AFs-")
+    return (head + "?>" + body).encode("ascii")
+
+
+def ebcdic(document: bytes, codec: str = "cp037") -> bytes:
+    """The whole document in an EBCDIC code page, declaration included (sniffed from ``<?xm``)."""
+    return _declared(document, codec).encode(codec)
+
+
+def encoded(document: bytes, codec: str, *, bom: bool = True) -> bytes:
+    """Declared and encoded with ``codec``; for UTF-16/32 with or without a byte-order mark."""
+    text = _declared(document, codec.split("-le")[0].split("-be")[0])
+    data = text.encode(codec)
+    if not bom and data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return data[4:]
+    if not bom and data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data[2:]
+    return data
+
+
+# The declaration form feedparser's lenient parser really expands: an ENTITY on its own line after
+# the DOCTYPE ("simple": no nested references). Expat refuses the amplification; the fallback doesn't.
+SIMPLE_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE rss>
+<!ENTITY boom "EXPANDED-ENTITY">
+<rss version="2.0"><channel><title>&boom;</title>
+<item><title>&boom;</title><guid>g1</guid><description>&boom;</description></item></channel></rss>
+"""
+
+
+def loose_blowup(value_kib: int = 20, references: int = 2000) -> bytes:
+    """A ``value_kib`` KiB entity referenced ``references`` times: value x references when expanded."""
+    return (
+        b'<?xml version="1.0"?>\n<!DOCTYPE rss>\n<!ENTITY a "' + b"A" * (value_kib * 1024) + b'">\n'
+        b'<rss version="2.0"><channel><title>q</title><item><title>x</title><guid>g</guid><description>'
+        + b"&a;" * references
+        + b"</description></item></channel></rss>\n"
+    )
