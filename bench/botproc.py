@@ -91,6 +91,9 @@ async def run(kind: str, api_base: str, token: str, data_dir: Path, ready_timeou
             log.error("the %s bot stopped before it was ready", kind)
             return 1
         ready.result()
+        knowledge = getattr(client, "knowledge", None)
+        if knowledge is not None:
+            await knowledge.wait_ready(ready_timeout)
         await client.tree.sync()
         print(READY_LINE, flush=True)
         await asyncio.wait({connect, stopper}, return_when=asyncio.FIRST_COMPLETED)

@@ -139,6 +139,7 @@ async def fanout_rows(guild_count: int, rate: float, burst: int, photos: int) ->
             connect = asyncio.create_task(bot.connect())
             try:
                 await asyncio.wait_for(bot.wait_until_ready(), 120)
+                await bot.knowledge.wait_ready(120)
                 print(
                     f"bot ready with {len(bot.guilds)} servers in {time.monotonic() - started:.1f} s",
                     file=sys.stderr,

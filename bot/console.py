@@ -672,6 +672,7 @@ async def console_session(
         await bot.login(sandbox.token)
         task = asyncio.create_task(bot.connect())
         await asyncio.wait_for(bot.wait_until_ready(), 30)
+        await bot.knowledge.wait_ready(30)
         await bot.tree.sync()
         yield console, bot
     finally:

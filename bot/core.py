@@ -53,6 +53,11 @@ def cog_modules() -> list[str]:
     ]
 
 
+def _log_load_failure(task: asyncio.Task[int]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("loading the articles failed; the refresh loop retries", exc_info=task.exception())
+
+
 class CupolaTree(app_commands.CommandTree["Cupola"]):
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         """Refuse a command whose text options carry NUL or other control characters, whatever it is.
@@ -159,7 +164,10 @@ class Cupola(commands.AutoShardedBot):
         self.started_at = time.monotonic()
         if not self.db.is_open:  # the caller may already have opened it (tests, console)
             await self.db.open()
-        await self.knowledge.load()
+        # The articles are indexed while the bot connects and serves (/iss waits a moment or says so):
+        # start-up does not wait for work that grows with the content.
+        self._knowledge_load = asyncio.create_task(self.knowledge.load(), name="knowledge-load")
+        self._knowledge_load.add_done_callback(_log_load_failure)
         await self.tree.set_translator(CupolaTranslator())
         for module in cog_modules():
             try:
@@ -219,6 +227,9 @@ class Cupola(commands.AutoShardedBot):
             await asyncio.wait_for(self._unload_everything(), UNLOAD_TIMEOUT_S)
         except TimeoutError:
             log.warning("cogs did not unload within %s s; stopping without them", UNLOAD_TIMEOUT_S)
+        loading = getattr(self, "_knowledge_load", None)
+        if loading is not None and not loading.done():
+            loading.cancel()
         await super().close()
         await self.net.close()
         await self.db.aclose()

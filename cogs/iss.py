@@ -17,6 +17,7 @@ from bot.render.knowledge import answer_embed, crew_embed, crew_member_embed, fa
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 30
+LOADING_WAIT_SECONDS = 2.0  # under Discord's 3 s to answer
 
 
 def reply_lang(interaction: discord.Interaction, text: str = "") -> str:
@@ -55,6 +56,17 @@ class Knowledge(commands.Cog):
     @refresh.before_loop
     async def _before_refresh(self) -> None:
         await self.bot.wait_until_ready()
+        await self.bot.knowledge.ready.wait()
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
+        """At start-up the articles load while the bot already serves: wait a moment, else say so."""
+        if not await self.bot.knowledge.wait_ready(timeout=LOADING_WAIT_SECONDS):
+            raise UserFacingError(
+                "I'm still reading my articles; ask again in a few seconds.",
+                key="iss.loading",
+                count=self.bot.knowledge.loaded,
+            )
+        return True
 
     @iss.command(name="ask", description="Ask about the ISS or its crew; answered from the articles I hold")
     @app_commands.describe(question="Your question, in English or Chinese")

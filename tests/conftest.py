@@ -106,6 +106,7 @@ async def running_bot(
     task = asyncio.create_task(bot.connect(), name="cupola-connect")
     try:
         await asyncio.wait_for(bot.wait_until_ready(), 15)
+        await bot.knowledge.wait_ready(15)  # the shipped articles are indexed in the background
         if sync:
             await bot.tree.sync()
         yield bot

@@ -11,11 +11,14 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from bot.db import Database
-from bot.knowledge import store
+from bot.knowledge import bilingual, store
 from bot.knowledge.ingest import ParsedArticle, parse_article
 from bot.knowledge.qa import Answer, CrewEntry, KeyFact, KnowledgeIndex
+from bot.memory import release_memory
 
 log = logging.getLogger(__name__)
+
+LOAD_BATCH = 500  # articles read per database round trip at start-up
 
 
 ADMIN_FACT_BASE = 1 << 40  # index ids for server-added facts, clear of article ids
@@ -42,6 +45,8 @@ class Knowledge:
         self._lock = asyncio.Lock()
         # Stored rows that could not be loaded ("fact 12" -> why): skipped, logged once, reported.
         self.skipped: dict[str, str] = {}
+        self.ready = asyncio.Event()  # set once the stored articles are indexed (see ``load``)
+        self.loaded = 0  # articles indexed so far, for "still loading" replies
 
     async def ensure_defaults(self) -> None:
         """On a first start (no global articles at all), import the shipped articles."""
@@ -50,16 +55,34 @@ class Knowledge:
             log.info("first start: imported %d shipped articles", len(results))
 
     async def load(self, *, seed_if_empty: bool = True) -> int:
-        """Build the index from the database, seeding it with the shipped articles on a first start."""
-        if seed_if_empty:
-            await self.ensure_defaults()
-        rows = await self.db.run(store.stored_articles)
-        await asyncio.to_thread(self._index_rows, rows)
-        await self._sync_admin_content()
+        """Build the index from the database (in batches, in a worker thread), seeding it with the
+        shipped articles on a first start. ``ready`` is set when done, even after a failure: the
+        refresh loop then picks up what could not be read."""
+        try:
+            if seed_if_empty:
+                await self.ensure_defaults()
+            await asyncio.to_thread(bilingual.load)  # dictionaries for questions and imports (~1 s)
+            count = after = 0
+            self.index.begin_bulk()
+            try:
+                while True:
+                    rows = await self.db.run(store.stored_articles, after=after, limit=LOAD_BATCH)
+                    if not rows:
+                        break
+                    await asyncio.to_thread(self._index_each, rows)
+                    after, count = rows[-1][0], count + len(rows)
+                    self.loaded = count
+            finally:
+                await asyncio.to_thread(self.index.end_bulk)
+            await self._sync_admin_content()
+        finally:
+            self.ready.set()
         # The index is millions of long-lived objects: keep the cyclic GC from walking them on every
-        # full collection (a pause of several hundred ms at 10,000 articles otherwise).
+        # full collection (a pause of several hundred ms at 10,000 articles otherwise), and give the
+        # batches' JSON back to the system.
         gc.collect()
         gc.freeze()
+        release_memory()
         log.info("knowledge index: %s", self.index.stats())
         if self.skipped:
             log.warning(
@@ -67,7 +90,15 @@ class Knowledge:
                 len(self.skipped),
                 "; ".join(f"{row}: {why}" for row, why in self.skipped.items()),
             )
-        return len(rows)
+        return count
+
+    async def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until the index is loaded; False if it is still loading after ``timeout`` seconds."""
+        try:
+            await asyncio.wait_for(self.ready.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     def _index_rows(self, rows: Iterable[tuple[int, int | None, str, str]]) -> None:
         self.index.begin_bulk()

@@ -175,10 +175,19 @@ def _result(
     )
 
 
-def stored_articles(*, session: Session) -> list[tuple[int, int | None, str, str]]:
-    """(id, guild_id, content_hash, parsed JSON) of every article, for building the index."""
-    rows = session.exec(select(Article.id, Article.guild_id, Article.content_hash, Article.parsed)).all()
-    return [(r[0], r[1], r[2], r[3]) for r in rows if r[3]]
+def stored_articles(
+    *, session: Session, after: int = 0, limit: int | None = None
+) -> list[tuple[int, int | None, str, str]]:
+    """(id, guild_id, content_hash, parsed JSON) of articles by id, for building the index in batches."""
+    query = (
+        select(Article.id, Article.guild_id, Article.content_hash, Article.parsed)
+        .where(Article.id > after)  # type: ignore[operator]
+        .order_by(Article.id)  # type: ignore[arg-type]
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    rows = session.exec(query).all()
+    return [(r[0], r[1], r[2], r[3]) for r in rows if r[3] is not None]
 
 
 def article_versions(*, session: Session) -> dict[int, str]:

@@ -25,8 +25,6 @@ Decisions:
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
 import hashlib
 import io
 import logging
@@ -41,6 +39,7 @@ from PIL import Image, ImageCms, ImageOps, ImageSequence, UnidentifiedImageError
 
 from bot.media.errors import ImageRejected
 from bot.media.phash import phash_image
+from bot.memory import release_memory
 
 log = logging.getLogger(__name__)
 
@@ -602,21 +601,6 @@ def process_image(
 def _declared_pixels(data: bytes) -> int:
     width, height = _header_size_or_zero(data)
     return width * height
-
-
-@lru_cache(maxsize=1)
-def _malloc_trim() -> object | None:
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):  # not glibc
-        return None
-
-
-def release_memory() -> None:
-    """Hand memory freed by a large decode back to the system (glibc keeps it otherwise)."""
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)  # type: ignore[operator]
 
 
 def _process_image(
