@@ -58,7 +58,7 @@ class Knowledge(commands.Cog):
         await self.bot.wait_until_ready()
         await self.bot.knowledge.ready.wait()
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:  # type: ignore[override]
+    async def _articles_loaded(self) -> None:
         """At start-up the articles load while the bot already serves: wait a moment, else say so."""
         if not await self.bot.knowledge.wait_ready(timeout=LOADING_WAIT_SECONDS):
             raise UserFacingError(
@@ -66,7 +66,6 @@ class Knowledge(commands.Cog):
                 key="iss.loading",
                 count=self.bot.knowledge.loaded,
             )
-        return True
 
     @iss.command(name="ask", description="Ask about the ISS or its crew; answered from the articles I hold")
     @app_commands.describe(question="Your question, in English or Chinese")
@@ -74,17 +73,20 @@ class Knowledge(commands.Cog):
         lang = reply_lang(interaction, question)
         if not question.strip():
             raise UserFacingError("Please type a question.", key="iss.question_empty")
+        await self._articles_loaded()
         answer = self.bot.knowledge.answer(question, guild_id=interaction.guild_id)
         log.info("/iss ask found=%s kind=%s", answer.found, answer.kind)
         await interaction.response.send_message(embed=answer_embed(question, answer, lang))
 
     @iss.command(name="facts", description="The station's key facts, with their sources")
     async def facts(self, interaction: discord.Interaction) -> None:
+        await self._articles_loaded()
         facts = self.bot.knowledge.key_facts(interaction.guild_id)
         await interaction.response.send_message(embed=facts_embed(facts, reply_lang(interaction)))
 
     @crew.command(name="list", description="The current crew, grouped by agency")
     async def crew_list(self, interaction: discord.Interaction) -> None:
+        await self._articles_loaded()
         entries = self.bot.knowledge.crew(interaction.guild_id)
         await interaction.response.send_message(embed=crew_embed(entries, reply_lang(interaction)))
 
@@ -94,6 +96,7 @@ class Knowledge(commands.Cog):
         self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 100]
     ) -> None:
         lang = reply_lang(interaction, name)
+        await self._articles_loaded()
         entry = self.bot.knowledge.crew_member(name, interaction.guild_id)
         if entry is None:
             raise UserFacingError(

@@ -260,3 +260,38 @@ async def test_edited_article_photos_leave_pending_posts(db: Database) -> None:
         return session.get(Delivery, claim.id).payload
 
     assert "photo_id" not in await db.run(payload)
+
+
+CHINESE_LAUNCH = """---
+title: "天舟九号货运飞船发射成功"
+date: 2029-09-12
+source: 示例航天新闻
+---
+
+9月12日21时05分，长征七号运载火箭在文昌航天发射场点火升空，将天舟九号货运飞船送入预定轨道。天舟九号将为空间站送去约6吨物资。
+"""
+
+
+async def test_english_question_from_a_chinese_article_says_the_value_in_english(
+    bot: Cupola, sandbox: Sandbox
+) -> None:
+    guild = next(iter(sandbox.guilds.values()))
+    await bot.knowledge.import_bytes(CHINESE_LAUNCH.encode(), filename="tianzhou9.md", guild_id=guild.id)
+    embed = (await sandbox.invoke("iss ask", {"question": "When did Tianzhou-9 launch?"}, guild=guild)).reply[
+        "embeds"
+    ][0]
+    assert embed["description"] == "**September 12, 21:05**"
+    quote = next(f for f in embed["fields"] if f["name"].startswith("From the article"))
+    assert quote["name"] == "From the article (quoted from the Chinese article)"
+    assert "天舟九号" in quote["value"]
+
+
+async def test_questions_while_the_articles_still_load_are_told_so(bot: Cupola, sandbox: Sandbox) -> None:
+    bot.knowledge.ready.clear()  # as in the first seconds after a start with many articles
+    try:
+        reply = (await sandbox.invoke("iss ask", {"question": "How high does the ISS fly?"})).reply
+        assert reply["flags"] & 64  # ephemeral
+        assert reply["content"].startswith("I'm still reading my articles")
+    finally:
+        bot.knowledge.ready.set()
+    assert (await sandbox.invoke("iss ask", {"question": "How high does the ISS fly?"})).reply["embeds"]

@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.knowledge.extract import about_something_else
 from bot.knowledge.extraction import (
     Extracted,
     chinese_names,
@@ -26,7 +27,7 @@ from bot.knowledge.extraction import (
 )
 from bot.knowledge.question import Question, analyse
 from bot.knowledge.retrieval import NEIGHBOUR_CREDIT, TRANSLATION_CREDIT, Concept, Hit, Scope, SentenceIndex
-from bot.knowledge.text import HAN_RE, language_of, normalise, terms
+from bot.knowledge.text import EN_STOPWORDS, HAN_RE, language_of, normalise, terms
 
 THRESHOLD = 0.56
 _TYPED = {"quantity", "duration", "distance", "height", "age", "speed", "when", "who", "where"}
@@ -199,15 +200,32 @@ def candidates(sentence: str, question: Question) -> list[Extracted]:
         if HAN_RE.search(sentence):
             return _fresh(quoted_zh(sentence) + chinese_names(sentence, ("nz", "nt", "ns", "nr")), question)
         found = [c for c in _fresh(proper_phrases(sentence), question) if c.start > 0]
-        return [c for c in found if not (_value_terms(c.surface) <= question.words)]
+        found = [c for c in found if not (_value_terms(c.surface) <= question.words)]
+        return _next_to_class_noun(sentence, question, found) + found
     return []
+
+
+def _respell(index: SentenceIndex, question: Question) -> None:
+    """A name no article uses may be misspelt: match it to the nearest word the articles do use."""
+    for concept in question.concepts:
+        label = concept.label
+        if (
+            len(label) < 5
+            or not label.isascii()
+            or not label.isalpha()
+            or any(index.df(t) for t in concept.every)
+        ):
+            continue
+        near = index.closest_term(label)
+        if near is not None:
+            concept.alternatives = concept.alternatives | {near}
 
 
 def _by_label(question: Question, label: str) -> Concept:
     return next(c for c in question.concepts if c.label == label)
 
 
-def _other_subject(sentence: str, question: Question) -> bool:
+def _other_subject(sentence: str, question: Question, value: Extracted | None = None) -> bool:
     """A question about the station itself gets no value from a sentence about a mission or a person."""
     if not any(_is_station(c) for c in question.concepts):
         return False
@@ -216,6 +234,8 @@ def _other_subject(sentence: str, question: Question) -> bool:
     found = {t.term for t in terms(normalise(sentence))}
     if any(re.search(r"-\d", term) for term in found - question.words):
         return True
+    if value is not None and about_something_else(sentence, value.start):
+        return True  # "the module has a mass of 20 t": the nearest thing named is not the station
     if HAN_RE.search(sentence):
         return bool(_fresh(chinese_names(sentence), question))
     return bool(people_en(sentence, set()))
@@ -243,6 +263,24 @@ _STATION_TERMS = frozenset(
 
 def _is_station(concept: Concept) -> bool:
     return concept.label in _STATION_TERMS
+
+
+def _next_to_class_noun(sentence: str, question: Question, found: list[Extracted]) -> list[Extracted]:
+    """ "Which *module* …": the name written next to that word ("the Harmony module", "module Poisk")."""
+    words = question.text.split()
+    if len(words) < 2 or words[0].lower() not in ("which", "what"):
+        return []
+    match = next((w for w in words[1:3] if w.islower() and w not in EN_STOPWORDS), None)
+    if match is None:
+        return []
+    noun = re.escape(match.rstrip("s"))
+    out = []
+    for cand in found:
+        after = sentence[cand.start + len(cand.surface) : cand.start + len(cand.surface) + 25].lower()
+        before = sentence[max(0, cand.start - 30) : cand.start].lower()
+        if re.match(rf"\s*{noun}", after) or re.search(rf"{noun}s?(?:,| named| called)?\s*$", before):
+            out.append(cand)
+    return out
 
 
 def _entity_ok(concept: Concept, hit: Hit, index: SentenceIndex) -> bool | None:
@@ -276,6 +314,7 @@ def find(index: SentenceIndex, question: str, scopes: tuple[Scope, ...]) -> Foun
     q = analyse(question)
     if not q.concepts:
         return None
+    _respell(index, q)
     hits = index.search(q.concepts, scopes)
     best: Found | None = None
     weights = {c.label: index.concept_weight(c) for c in q.concepts}
@@ -298,7 +337,7 @@ def find(index: SentenceIndex, question: str, scopes: tuple[Scope, ...]) -> Foun
         picked = candidates(sentence, q)
         if q.qtype in _VALUE_TYPES and not picked:
             continue  # "how many" / "when" with no number or date here: this sentence cannot answer
-        if q.qtype in _VALUE_TYPES and _other_subject(sentence, q):
+        if q.qtype in _VALUE_TYPES and _other_subject(sentence, q, picked[0]):
             continue  # a number about a module, a spacecraft or a person is not the station's
         if q.qtype in _TYPED:
             score += (0.1 + 0.05 * _strength(picked[0], q)) if picked else -0.3

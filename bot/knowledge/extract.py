@@ -569,6 +569,8 @@ def find_facts(passages: Sequence[Passage]) -> list[FactRef]:
         ) -> None:
             piece = text[mention.qual_start : mention.end].strip()
             number = mention.value if value is None else value
+            if key in _STATION_KEYS and about_something_else(text, mention.qual_start):
+                key = "number"  # "the Nauka module has a mass of 20 t" is not the station's mass
             facts.append(FactRef(key, piece, number, unit, index, mention.qualifier))
             claimed.append((mention.start, mention.end))
 
@@ -652,6 +654,27 @@ def find_facts(passages: Sequence[Passage]) -> list[FactRef]:
 
 
 _YEAR_RE = re.compile(r"(?<!\d)(?:19[5-9]\d|20\d\d|2100)(?!\d)")
+_STATION_KEYS = frozenset({"altitude", "speed", "mass", "orbit_period", "orbits_per_day"})
+# What a number may be said about other than the station itself: its parts and visiting vehicles.
+_STATION_WORD_RE = re.compile(
+    r"\b(?:ISS|(?:space )?station|outpost|orbiting (?:lab|laboratory))\b|空间站|太空站", re.I
+)
+_OTHER_SUBJECT_RE = re.compile(
+    r"\b(?:module|spacecraft|capsule|rocket|vehicle|ship|freighter|booster|arm|truss|array|satellite|"
+    r"Soyuz|Dragon|Progress|Cygnus|Starliner|HTV|Nauka|Zarya|Zvezda|Unity|Harmony|Tranquility|Destiny|"
+    r"Columbus|Kibo|Poisk|Rassvet|Prichal|Pirs|Canadarm2?|Tiangong|Mir)\b|舱|飞船|火箭|货运|卫星|机械臂",
+    re.I,
+)
+
+
+def about_something_else(text: str, position: int) -> bool:
+    """Whether the nearest thing named before ``position`` (in its sentence) is not the station."""
+    before = text[:position]
+    other = [m.end() for m in _OTHER_SUBJECT_RE.finditer(before)]
+    station = [m.end() for m in _STATION_WORD_RE.finditer(before)]
+    return bool(other) and (not station or other[-1] > station[-1])
+
+
 _SINCE_CUE = re.compile(r"\bsince\b|自|以来|起", re.I)
 _PER_HOUR_BEFORE = re.compile(r"(?:每小时|时速)\s*(?:约为|约|为|达到|达|高达)?\s*$")
 

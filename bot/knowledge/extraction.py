@@ -89,7 +89,7 @@ _SCALE = r"(?:\s+(?:million|billion|thousand|trillion))?"
 _EN_QUANTITY = re.compile(
     rf"(?<![\w.:-])(?:more than |nearly |about |almost |over |some |around |roughly |up to )?"
     rf"(?P<num>{_NUM}|(?:{_WORDNUM})(?:[- ](?:{_WORDNUM}))?)\b{_SCALE}"
-    rf"(?:[- ](?P<unit>(?:[a-zA-Z]+)(?:[- ](?:old|long))?)(?:\s+(?P<unit2>[a-zA-Z]+))?)?",
+    rf"(?:[- ](?P<unit>(?:[a-zA-Z]+)(?:[- ](?:old|long))?))?",
     re.IGNORECASE,
 )
 _ZH_NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)(?:[万亿])?"
@@ -227,6 +227,24 @@ def quantities(sentence: str) -> list[Extracted]:
             en = en_value
         out.append(Extracted(match.group(0), en, match.group(0), match.start(), _unit_key(unit)))
     out.sort(key=lambda e: e.start)
+    return _joined_durations(sentence, out)
+
+
+def _joined_durations(sentence: str, found: list[Extracted]) -> list[Extracted]:
+    """ "six hours and 32 minutes" is one duration, not two."""
+    out: list[Extracted] = []
+    for cand in found:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.unit in _TIME_UNITS
+            and cand.unit in _TIME_UNITS
+            and re.fullmatch(r"\s*(?:and|,)\s*", sentence[prev.start + len(prev.surface) : cand.start])
+        ):
+            surface = sentence[prev.start : cand.start + len(cand.surface)]
+            out[-1] = Extracted(surface, surface, prev.zh + cand.zh, prev.start, prev.unit)
+            continue
+        out.append(cand)
     return out
 
 
@@ -358,6 +376,11 @@ def _zh_person(name: str) -> str:
     return name
 
 
+_ZH_ROLL_RE = re.compile(
+    "(?:航天员|宇航员|乘员|指令长|飞行工程师|载荷专家)((?:[\u4e00-\u9fff]{2,3}、)+[\u4e00-\u9fff]{2,3}?)(?=[将和与在的，,。、]|$)"
+)
+
+
 def chinese_names(sentence: str, tags: tuple[str, ...] = ("nr", "nrfg", "nrt")) -> list[Extracted]:
     """Names in a Chinese sentence: dictionary words with one of ``tags``, and for person names also
     words of 2–4 characters the dictionary lacks (jieba's HMM found them; 翟志刚, 平野)."""
@@ -379,6 +402,14 @@ def chinese_names(sentence: str, tags: tuple[str, ...] = ("nr", "nrfg", "nrt")) 
             if en is None and (tag.startswith("nr") or new_word):
                 en = bilingual.name_pinyin(word)
             out.append(Extracted(word, en or word, word, max(start, 0)))
+    # "航天员陈海峰、李思远、周晓岚": names listed after a role word (jieba may cut a name in two)
+    if people:
+        for match in _ZH_ROLL_RE.finditer(sentence):
+            pos = match.start(1)
+            for name in match.group(1).split("、"):
+                if all(name != c.surface for c in out):
+                    out.append(Extracted(name, bilingual.name_pinyin(name) or name, name, pos))
+                pos += len(name) + 1
     # Transliterated foreign names are written with a middle dot: 托马斯·佩斯凯
     for match in re.finditer(r"[\u4e00-\u9fff]{1,6}·[\u4e00-\u9fff]{1,8}", sentence):
         out.append(Extracted(match.group(0), match.group(0), match.group(0), match.start()))

@@ -652,7 +652,9 @@ def split_sentences(text: str) -> list[str]:
             j = i + 1
             while j < n and (text[j] in _CLOSERS or text[j] in _ZH_END or text[j] == "…"):
                 j += 1
-            boundary, end = True, j
+            quoted = j > i + 1 and text[j - 1] in _CLOSERS
+            # “我们到了！”她说。 goes on after the closing quote: one sentence.
+            boundary, end = not (quoted and j < n and "\u4e00" <= text[j] <= "\u9fff"), j
         elif ch == ".":
             j = i + 1
             while j < n and text[j] in _CLOSERS:

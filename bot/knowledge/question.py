@@ -131,6 +131,9 @@ class Question:
 
 def clean(question: str) -> str:
     text = normalise(question).strip()
+    letters = [c for c in text if c.isascii() and c.isalpha()]
+    if len(letters) > 12 and sum(c.isupper() for c in letters) > 0.8 * len(letters):
+        text = text.lower()  # A QUESTION TYPED IN CAPITALS: every word would look like a name
     for _ in range(3):
         stripped = _ZH_CHATTER.sub("", _EN_CHATTER.sub("", text)).strip()
         if stripped == text:
@@ -296,6 +299,10 @@ def _proper_en(original: str) -> tuple[set[str], set[str]]:
     return required - given, given
 
 
+# Characters that start or end a phrase jieba's HMM glued together ("上待"), never a name.
+_ZH_PARTICLES = frozenset("上下里中内外在待了的着过把被将和与给对从向是有要会能就都也又还去来到")
+
+
 def _proper_zh(run: str) -> set[str]:
     """Names in a Chinese question: dictionary words tagged as names (and not also common words), and
     words the dictionary doesn't know at all (jieba's HMM finds them: usually transliterated names)."""
@@ -305,7 +312,8 @@ def _proper_zh(run: str) -> set[str]:
         if len(word) < 2 or word in ZH_STOPWORDS or not has_han(word):
             continue
         tagged = book.zh_tags.get(word, ("",))[0] != ""
-        if (tagged and (word not in book.zh_en or word in book.zh_proper)) or not known_word(word):
+        unknown = not known_word(word) and word[0] not in _ZH_PARTICLES and word[-1] not in _ZH_PARTICLES
+        if (tagged and (word not in book.zh_en or word in book.zh_proper)) or unknown:
             found.add(word)
     return found
 

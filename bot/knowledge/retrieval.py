@@ -25,6 +25,8 @@ TITLE_CREDIT = 0.6
 TRANSLATION_CREDIT = 0.85  # a dictionary rendering is a little less sure than the word itself
 _COMMON_SHARE = 0.04  # concepts in more than 4% of sentences are checked, not iterated
 _CANDIDATES = 400
+_COMMON_SCAN = 3000
+FUZZY_CUTOFF = 84  # rapidfuzz ratio: one or two letters off in a name of eight
 ABSENT_WEIGHT = 1.3
 
 
@@ -74,6 +76,8 @@ class SentenceIndex:
         self.articles: dict[int, ArticleEntry] = {}
         self.live = 0
         self.dead = 0
+        self._vocabulary: list[str] = []
+        self._vocabulary_size = -1
 
     # --- building ---------------------------------------------------------------------------
     def add(
@@ -200,13 +204,13 @@ class SentenceIndex:
     def _place_credit(self, alternatives: frozenset[str], sid: int, entry: ArticleEntry) -> float:
         if any(self.has(t, sid) for t in alternatives):
             return 1.0
+        if not entry.title_terms.isdisjoint(alternatives):
+            return TITLE_CREDIT
         para = entry.paragraphs[sid - entry.first]
         for other in (sid - 1, sid + 1, sid - 2):
             if entry.first <= other < entry.last and entry.paragraphs[other - entry.first] == para:
                 if any(self.has(t, other) for t in alternatives):
                     return NEIGHBOUR_CREDIT if other != sid - 2 else NEIGHBOUR_CREDIT * 0.75
-        if not entry.title_terms.isdisjoint(alternatives):
-            return TITLE_CREDIT
         return 0.0
 
     def search(self, concepts: Sequence[Concept], scopes: tuple[Scope, ...], limit: int = 30) -> list[Hit]:
@@ -227,8 +231,9 @@ class SentenceIndex:
             iterated += 1
             seen: set[int] = set()
             for term in concept.every:
-                for sid in self.postings.get(term, ()):
-                    seen.add(sid)
+                posting = self.postings.get(term, ())
+                # A word in most sentences ("crew" alone) is read from the newest sentences only.
+                seen.update(posting[-_COMMON_SCAN:] if len(posting) > _COMMON_SCAN else posting)
             for sid in seen:
                 rough[sid] = rough.get(sid, 0.0) + weights[i]
                 for near in (sid - 1, sid + 1):
@@ -271,6 +276,16 @@ class SentenceIndex:
         before = self.texts[sid - 1] if sid - 1 >= entry.first else None
         after = self.texts[sid + 1] if sid + 1 < entry.last else None
         return before, after
+
+    def closest_term(self, term: str) -> str | None:
+        """A word of the articles spelt nearly like ``term`` ("Moghbelli" → "moghbeli"), or None."""
+        from rapidfuzz import fuzz, process
+
+        if len(self.postings) != self._vocabulary_size:
+            self._vocabulary = [t for t in self.postings if len(t) >= 4 and t.isascii() and t.isalpha()]
+            self._vocabulary_size = len(self.postings)
+        found = process.extractOne(term, self._vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+        return found[0] if found else None
 
     def stats(self) -> dict[str, int]:
         return {"articles": len(self.articles), "sentences": self.live, "terms": len(self.postings)}

@@ -294,7 +294,7 @@ def latin_terms(text: str) -> list[Term]:
         if re.fullmatch(r"\d[\d,]*(?:\.\d+)?", low):
             out.append(Term(low.replace(",", ""), raw, False))
             continue
-        if re.fullmatch(r"(?:[a-z]\.)+[a-z]", low) or (raw.isupper() and low in EN_STOPWORDS):
+        if re.fullmatch(r"(?:[a-z]\.)+[a-z]", low) or (raw.isupper() and low in _ACRONYMS):
             acronym = low.replace(".", "")
             out.append(Term(_ACRONYMS.get(acronym, acronym), raw, False))  # U.S., US, U.K.
             continue

@@ -1,0 +1,163 @@
+"""Answers from articles the code has never seen (issue 10): written here, in the style of real news."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.knowledge.ingest import parse_article, split_sentences
+from bot.knowledge.qa import KnowledgeIndex
+from bot.render.knowledge import answer_plain
+
+RETURN_EN = """---
+title: "Crew-12 Splashes Down After Long Stay on the Station"
+date: 2033-04-02
+source: Example Space News
+---
+
+NASA's SpaceX Crew-12 mission ended early Tuesday when the Dragon spacecraft Resolute splashed down off the coast of Tampa, Florida, at 4:12 a.m. EDT.
+
+Commander Priya Natarajan, pilot Tomasz Wielki, and mission specialists Kenji Aoyama and Lucía Ferrer undocked from the Harmony module on Monday. The crew of four spent 181 days in orbit. They travelled 78,201,554 miles and completed 2,896 orbits around Earth.
+
+Natarajan conducted two spacewalks to install a new solar array, and Ferrer grew lettuce in the Veggie facility. The crew also supported a welcome ceremony for the arriving Crew-13 astronauts on March 28.
+"""
+
+NAUKA_EN = """---
+title: "Russia's Nauka Module Docks With the Station"
+date: 2031-07-29
+source: Example Orbit Weekly
+---
+
+The Nauka laboratory module, the largest Russian addition in years, docked with the International Space Station on Thursday. The module has a mass of about 20 t and is 13 meters long.
+Nauka spent eight days catching up with the station after its launch from Baikonur.
+"""
+
+SHENZHOU_ZH = """---
+title: "神舟二十号载人飞船发射成功"
+date: 2030-05-20
+source: 示例航天新闻
+---
+
+据中国载人航天工程办公室消息，5月20日9时41分，长征二号F遥二十运载火箭在酒泉卫星发射中心点火发射，成功将神舟二十号载人飞船送入预定轨道。
+
+航天员陈海峰、李思远、周晓岚将在天宫空间站驻留约6个月。神舟二十号飞船入轨后，将与天和核心舱径向端口对接。
+"""
+
+
+@pytest.fixture(scope="module")
+def index() -> KnowledgeIndex:
+    idx = KnowledgeIndex()
+    for i, (name, text) in enumerate(
+        [("crew12.md", RETURN_EN), ("nauka.md", NAUKA_EN), ("shenzhou20.md", SHENZHOU_ZH)], 1
+    ):
+        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    return idx
+
+
+def ask(index: KnowledgeIndex, question: str) -> tuple[bool, str, str | None]:
+    answer = index.answer(question, guild_id=None)
+    return answer.found, answer_plain(answer, answer.language), answer.text if answer.found else None
+
+
+def test_the_subject_may_be_in_the_title_or_the_sentence_before(index: KnowledgeIndex) -> None:
+    found, reply, lead = ask(index, "How many days did the Crew-12 astronauts spend in orbit?")
+    assert found and lead == "181 days" and "The crew of four spent 181 days in orbit." in reply
+
+
+def test_a_mission_named_only_in_passing_gets_no_borrowed_number(index: KnowledgeIndex) -> None:
+    # Crew-13 appears in the Crew-12 article, but the 181 days are Crew-12's.
+    assert not ask(index, "How many days did Crew-13 spend in orbit?")[0]
+    assert not ask(index, "What was the weather like when Crew-13 launched?")[0]
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        ("What time did Crew-12 splash down?", "4:12 a.m. EDT"),
+        ("Where did the Crew-12 Dragon splash down?", "Tampa"),
+        ("How far did the Crew-12 crew travel?", "78,201,554 miles"),
+        ("How many orbits did Crew-12 complete?", "2,896 orbits"),
+        ("Which module did Crew-12 undock from?", "Harmony"),
+        ("How many spacewalks did Natarajan conduct?", "two spacewalks"),
+        ("How long is the Nauka module?", "13 meters"),
+        ("How heavy is the Nauka module?", "20 t"),
+    ],
+)
+def test_the_value_asked_for_leads_the_reply(index: KnowledgeIndex, question: str, lead: str) -> None:
+    found, _reply, got = ask(index, question)
+    assert found and got is not None and lead in got
+
+
+def test_a_module_number_is_never_the_station_s(index: KnowledgeIndex) -> None:
+    assert not ask(index, "How much does the ISS weigh?")[0]
+    assert not ask(index, "国际空间站有多重？")[0]
+    assert all(fact.key != "mass" for fact in index.key_facts(None))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "hey bot, quick question: how many days did the crew-12 astronauts spend in orbit",
+        "um, How many days did the Crew-12 astronauts spend in orbit??",
+        "HOW MANY DAYS DID THE CREW-12 ASTRONAUTS SPEND IN ORBIT",
+        "how many days did crew-12 spend in orbit",
+    ],
+)
+def test_chatter_case_and_punctuation_do_not_lose_the_answer(index: KnowledgeIndex, question: str) -> None:
+    found, _reply, lead = ask(index, question)
+    assert found and lead == "181 days"
+
+
+def test_a_misspelt_name_is_matched_to_the_articles_names(index: KnowledgeIndex) -> None:
+    found, _reply, lead = ask(index, "How many spacewalks did Natarajen conduct?")
+    assert found and lead is not None and "two" in lead
+
+
+def test_chinese_question_english_article_answers_in_chinese(index: KnowledgeIndex) -> None:
+    found, reply, lead = ask(index, "嗨，请问Crew-12的四名宇航员在轨道上待了多少天？")
+    assert found and lead == "181天"
+    assert "The crew of four spent 181 days in orbit." in reply and "引自英文原文" in reply
+
+
+def test_english_question_chinese_article_answers_in_english(index: KnowledgeIndex) -> None:
+    found, reply, lead = ask(index, "When did Shenzhou-20 launch?")
+    assert found and lead is not None and "May 20" in lead
+    assert "神舟二十号" in reply and "quoted from the Chinese article" in reply
+    found, reply, lead = ask(index, "Who are the Shenzhou-20 astronauts?")
+    assert found and lead is not None and "Chen Haifeng" in lead and "陈海峰" in reply
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("神舟二十号是什么时候发射的？", "5月20日"),
+        ("神舟二十號是用什麼火箭發射的？", "长征二号F"),  # Traditional characters
+        ("神舟二十号将与哪个舱对接？", "天和"),
+        ("神舟二十号的航天员要在天宫驻留多久？", "6个月"),
+    ],
+)
+def test_chinese_questions_on_a_chinese_article(index: KnowledgeIndex, question: str, expected: str) -> None:
+    found, reply, _lead = ask(index, question)
+    assert found and expected in reply
+
+
+def test_not_in_my_articles_names_the_nearest_ones(index: KnowledgeIndex) -> None:
+    answer = index.answer("How many days did Crew-13 spend in orbit?", guild_id=None)
+    reply = answer_plain(answer, "en")
+    assert reply.startswith("Not in my articles") and "Crew-12 Splashes Down" in reply
+
+
+def test_sentences_split_at_citations_abbreviations_and_chinese_marks() -> None:
+    assert split_sentences("It docked in 2022.[8] Prior to that it was 3.5 m long. Next.") == [
+        "It docked in 2022.[8]",
+        "Prior to that it was 3.5 m long.",
+        "Next.",
+    ]
+    assert split_sentences("Lift-off was at 3:27 a.m. Aug. 26 from the U.S. coast. Dr. Lee watched.") == [
+        "Lift-off was at 3:27 a.m. Aug. 26 from the U.S. coast.",
+        "Dr. Lee watched.",
+    ]
+    assert split_sentences("“我们到了！”她说。飞船已对接？是的。") == [
+        "“我们到了！”她说。",
+        "飞船已对接？",
+        "是的。",
+    ]
