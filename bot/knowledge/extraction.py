@@ -377,8 +377,11 @@ def _zh_person(name: str) -> str:
 
 
 _ZH_ROLL_RE = re.compile(
-    "(?:航天员|宇航员|乘员|指令长|飞行工程师|载荷专家)((?:[\u4e00-\u9fff]{2,3}、)+[\u4e00-\u9fff]{2,3}?)(?=[将和与在的，,。、]|$)"
+    "(?:航天员|宇航员|乘员|指令长|飞行工程师|载荷专家|局长|发言人|主席|总统|总理|部长|主任|署长|制片人|导演)"
+    "((?:[\u4e00-\u9fff]{2,3}、)*[\u4e00-\u9fff]{2,3}?)(?=[将和与在的曾于表说称，,。、]|$)"
 )
+# Characters that begin or end a phrase jieba's HMM glued together ("另据", "上待"), never a name.
+_NOT_IN_NAMES = frozenset("上下里中内外在待了的着过把被将和与给对从向是有要会能就都也又还去来到据另该此其")
 
 
 def chinese_names(sentence: str, tags: tuple[str, ...] = ("nr", "nrfg", "nrt")) -> list[Extracted]:

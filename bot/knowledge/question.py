@@ -109,6 +109,7 @@ _ROLE_RE = re.compile(
     re.I,
 )
 _MASS_EN = re.compile(r"\bhow (?:much|heavy)\b.*\bweigh|\bhow heavy\b|\bmass of\b|\bweight of\b", re.I)
+_WEIGHT_WORD_RE = re.compile(r"weigh|mass|heavy|多重|重量|质量", re.I)
 _MASS_ZH = re.compile(r"多重|重量|质量|多少吨|多少公斤")
 _MEASURE_EN = re.compile(
     r"^(?:what|which)(?:'s| is| was| are| were| will be)? (?:the |its |their )?(?:\w+ )?"
@@ -397,7 +398,7 @@ def analyse(question: str) -> Question:
 
 def _focus(text: str, language: str, qtype: str, detail: str | None, unit: str | None) -> str | None:
     """The thing asked about ("which *module*", "the *weather*", "how many *orbits*"): it must be matched."""
-    if detail == "mass":
+    if detail == "mass" and _WEIGHT_WORD_RE.search(text):
         return "weigh"
     if unit:
         return unit

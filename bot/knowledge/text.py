@@ -49,7 +49,8 @@ EN_STOPWORDS = frozenset(
     whom whose when where why how much many long far high old often not no so than then too very just also
     any some all each every both either neither other such only own same s t ever yet still again more most
     much up down out off over under after before during while until since between through per via than
-    tell know please let like want need get got say said says one's bot hey hi hello um uh er hmm okay ok
+    tell know please let like want need get got say said says one's bot hey hi hello um uh er hmm okay ok go
+    going
     quick question questions wondering curious anyone somebody kind thanks thank actually really so
     """.split()
 )
