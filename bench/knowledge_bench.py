@@ -39,6 +39,9 @@ QUESTIONS = [
     "火星有几颗卫星？",
     "hey bot, how many people have visited the station",
     "Which agency does the crew come from?",
+    "What did the engineers review while controllers planned the next maneuver?",
+    "Which cargo ship delivered fresh food and spare parts?",
+    "货运飞船补给是哪一期的内容？",
 ]
 
 

@@ -30,6 +30,7 @@ from bot.knowledge.retrieval import NEIGHBOUR_CREDIT, TRANSLATION_CREDIT, Concep
 from bot.knowledge.text import EN_STOPWORDS, HAN_RE, language_of, normalise, terms
 
 THRESHOLD = 0.56
+_EXAMINED = 15  # best-ranked sentences checked for entities, subject and a value
 _TYPED = {"quantity", "duration", "distance", "height", "age", "speed", "when", "who", "where"}
 _VALUE_TYPES = {"quantity", "duration", "distance", "height", "age", "speed", "when"}
 _TIME_UNITS = {"day", "hour", "minut", "month", "year", "week", "second", "time"}
@@ -311,15 +312,33 @@ def _lead_text(picked: Sequence[Extracted], question: Question) -> str | None:
 
 
 def find(index: SentenceIndex, question: str, scopes: tuple[Scope, ...]) -> Found | None:
+    return find_or_nearest(index, question, scopes)[0]
+
+
+def find_or_nearest(
+    index: SentenceIndex, question: str, scopes: tuple[Scope, ...]
+) -> tuple[Found | None, list[int]]:
+    """The supported answer, or None and the articles nearest to the question (one search for both)."""
     q = analyse(question)
     if not q.concepts:
-        return None
+        return None, []
     _respell(index, q)
     hits = index.search(q.concepts, scopes)
+    found = _best(index, q, hits)
+    if found is not None:
+        return found, []
+    near: list[int] = []
+    for hit in hits:
+        if hit.score >= NEAREST_SCORE and hit.article.article_id not in near:
+            near.append(hit.article.article_id)
+    return None, near
+
+
+def _best(index: SentenceIndex, q: Question, hits: list[Hit]) -> Found | None:
     best: Found | None = None
     weights = {c.label: index.concept_weight(c) for c in q.concepts}
     plain = [c for c in q.concepts if not c.entity]
-    for hit in hits[:25]:
+    for hit in hits[:_EXAMINED]:
         verdicts = {c.label: _entity_ok(c, hit, index) for c in q.concepts if c.entity or c.weight_cap}
         if any(ok is False for label, ok in verdicts.items() if _by_label(q, label).entity):
             continue
@@ -352,16 +371,6 @@ def names_a_mission(question: str) -> bool:
     """Whether the question names a mission or vehicle ("Crew-7", "神舟十三号"): then it is not about
     the station's own figures, whatever words it shares with them."""
     return any(c.strict for c in analyse(question).concepts)
-
-
-def nearest_articles(index: SentenceIndex, question: str, scopes: tuple[Scope, ...]) -> list[int]:
-    """Articles sharing the most with a question no sentence answers (for "try asking about …")."""
-    q = analyse(question)
-    out: list[int] = []
-    for hit in index.search(q.concepts, scopes, limit=20):
-        if hit.score >= NEAREST_SCORE and hit.article.article_id not in out:
-            out.append(hit.article.article_id)
-    return out
 
 
 NEAREST_SCORE = 0.25

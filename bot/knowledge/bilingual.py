@@ -267,6 +267,9 @@ def dictionary() -> Dictionary:
             _build(tmp)
             os.replace(_words_file(tmp), _words_file(path))
             os.replace(tmp, path)
+            for stale in path.parent.glob("bilingual-*"):  # built from older sources
+                if stale.name not in (path.name, _words_file(path).name) and ".tmp" not in stale.name:
+                    stale.unlink(missing_ok=True)
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         small = {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM small")}
         conn.close()

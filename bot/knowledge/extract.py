@@ -10,7 +10,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.knowledge.ingest import CrewRef, FactRef, Passage
 from bot.knowledge.lexicon import (
     AGENCIES,
     EN_NUMBER_WORD_RE,
@@ -23,6 +22,7 @@ from bot.knowledge.lexicon import (
     parse_en_number_words,
     parse_zh_number,
 )
+from bot.knowledge.model import CrewRef, FactRef, Passage
 
 # ---------------------------------------------------------------------------------------------
 # Names

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from bot.knowledge import bilingual
+from bot.knowledge.lexicon import EN_NUMBER_WORDS
 from bot.knowledge.text import HAN_RE, known_word, stem, zh_cut, zh_number
 
 _MONTHS = [
@@ -49,40 +50,8 @@ _ZH_DATE = re.compile(
 )
 _ZH_WEEKDAY = re.compile(r"(?:周|星期)[一二三四五六日天](?:\s*[(（]\d{1,2}日[)）])?")
 
-_WORD_NUMBERS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-    "hundred": 100,
-    "dozen": 12,
-    "dozens": 24,
-    "hundreds": 200,
-    "thousands": 2000,
-}
+# Number words: the lexicon's, plus the vague plurals news writes ("dozens of", "hundreds of").
+_WORD_NUMBERS = {**EN_NUMBER_WORDS, "hundred": 100, "dozens": 24, "hundreds": 200, "thousands": 2000}
 _NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _WORDNUM = "|".join(sorted(_WORD_NUMBERS, key=len, reverse=True))
 _SCALE = r"(?:\s+(?:million|billion|thousand|trillion))?"

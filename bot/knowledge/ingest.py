@@ -14,127 +14,29 @@ import logging
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
 
 import yaml
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from bot.knowledge import bilingual
+from bot.knowledge import bilingual, extract
 from bot.knowledge.lexicon import MONTHS, detect_language, han_count, normalize_text
+from bot.knowledge.model import (  # noqa: F401  (re-exported: the package's public names)
+    ArticleError,
+    CrewRef,
+    FactRef,
+    ImageRef,
+    ParsedArticle,
+    Passage,
+)
 from bot.knowledge.text import TERMS_VERSION, term_set
 from bot.text import strip_controls
 
 log = logging.getLogger(__name__)
 
 MAX_ARTICLE_BYTES = 5 * 1024 * 1024
-
-
-class ArticleError(ValueError):
-    """The file cannot be read as an article; the message says what is wrong for the uploader."""
-
-
-@dataclass(frozen=True, slots=True)
-class Passage:
-    index: int
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class ImageRef:
-    url: str | None
-    caption: str | None
-    credit: str | None
-    photographer: str | None
-    passage_index: int | None
-
-
-@dataclass(frozen=True, slots=True)
-class CrewRef:
-    name: str
-    agency: str | None
-    role: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FactRef:
-    key: str
-    text: str
-    value: float
-    unit: str
-    passage_index: int
-    qualifier: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedArticle:
-    """Everything the bot keeps about one article.  Lists are never mutated after parsing."""
-
-    title: str
-    published: dt.date | None
-    author: str | None
-    source: str | None
-    language: str
-    passages: list[Passage]
-    images: list[ImageRef]
-    crew: list[CrewRef]
-    facts: list[FactRef]
-    content_hash: str
-    identity: str
-    photographer: str | None = None
-    photographer_passage: int | None = None
-    format: str = "text"
-    url: str | None = None
-    # Index terms of each passage and of the title, computed once at import and stored with the parse,
-    # so start-up builds the index without segmenting or stemming again (see bot/knowledge/text.py).
-    passage_terms: list[list[str]] = field(default_factory=list, compare=False)
-    title_terms: list[str] = field(default_factory=list, compare=False)
-    terms_version: int = field(default=0, compare=False)
-
-    def __hash__(self) -> int:
-        return hash(self.content_hash)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form, so the core can keep a parse in a database column."""
-        data = asdict(self)
-        data["published"] = self.published.isoformat() if self.published else None
-        return data
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> ParsedArticle:
-        """Inverse of :meth:`to_dict`; tolerant of missing optional keys."""
-        published = data.get("published")
-        if isinstance(published, str):
-            published = dt.date.fromisoformat(published)
-        return cls(
-            title=str(data.get("title") or ""),
-            published=published,
-            author=data.get("author"),
-            source=data.get("source"),
-            language=str(data.get("language") or "en"),
-            passages=[_coerce(Passage, p) for p in data.get("passages") or ()],
-            images=[_coerce(ImageRef, i) for i in data.get("images") or ()],
-            crew=[_coerce(CrewRef, c) for c in data.get("crew") or ()],
-            facts=[_coerce(FactRef, f) for f in data.get("facts") or ()],
-            content_hash=str(data.get("content_hash") or ""),
-            identity=str(data.get("identity") or ""),
-            photographer=data.get("photographer"),
-            photographer_passage=data.get("photographer_passage"),
-            format=str(data.get("format") or "text"),
-            url=data.get("url"),
-            passage_terms=[list(t) for t in data.get("passage_terms") or ()],
-            title_terms=list(data.get("title_terms") or ()),
-            terms_version=int(data.get("terms_version") or 0),
-        )
-
-
-def _coerce(cls: type, value: Any) -> Any:
-    if isinstance(value, cls):
-        return value
-    if isinstance(value, Mapping):
-        return cls(**value)
-    return cls(*value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -321,6 +223,24 @@ def _split_credit(text: str) -> tuple[str, str | None]:
     if not credit or not _CREDIT_WORDS_RE.search(credit) or len(credit.split()) > 8:
         return text, None
     return text[: match.start()].strip(), credit
+
+
+_PHOTOGRAPHER_IN_CREDIT_RE = re.compile(
+    r"\s*[.;,，；。]?\s*(?:photographer|photo(?:graph)? by|taken by|摄影师?)\s*[:：]?\s*(?P<name>[^.;。]{2,60})[.。]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def _with_photographer(img: ImageRef, article_photographer: str | None) -> ImageRef:
+    """ "Credit: Roscosmos. Photographer: Oleg Novitskiy." → credit Roscosmos, photographer Oleg Novitskiy;
+    an image's own photographer wins over the one the article names."""
+    credit, own = img.credit, None
+    if credit:
+        match = _PHOTOGRAPHER_IN_CREDIT_RE.search(credit)
+        if match and match.start() > 0:
+            credit, own = credit[: match.start()].strip(" .;,"), match.group("name").strip()
+    photographer = own or article_photographer or img.photographer
+    return ImageRef(img.url, img.caption, credit, photographer, img.passage_index)
 
 
 def _inline_text(text: str) -> str:
@@ -758,7 +678,6 @@ def _identity(
 
 def parse_article(data: bytes | str, *, filename: str | None = None) -> ParsedArticle:
     """Parse one uploaded or shipped article; raises :class:`ArticleError` for unusable input."""
-    from bot.knowledge import extract  # local import: extract imports this module's dataclasses
 
     bilingual.load()  # the tokenizer's dictionary, before any text is cut into terms
     text = _decode(data).replace("\r\n", "\n").replace("\r", "\n")
@@ -868,6 +787,12 @@ def parse_article(data: bytes | str, *, filename: str | None = None) -> ParsedAr
             if caption is None and block.alt:
                 caption, alt_credit = _split_credit(block.alt)
                 credit = credit or alt_credit
+            if not caption and i + 1 < len(blocks) and blocks[i + 1].kind == "para":
+                # A picture followed by its paragraph: that paragraph's first sentence describes it
+                # (the paragraph stays part of the article too).
+                first = next(iter(split_sentences(blocks[i + 1].text)), "")
+                if 0 < len(first) <= 200:
+                    caption = first
             attach(block, caption, credit, index)
             i += 1
             continue
@@ -909,10 +834,7 @@ def parse_article(data: bytes | str, *, filename: str | None = None) -> ParsedAr
 
     language = detect_language(" ".join(p.text for p in passages))
     photographer, photographer_passage = extract.find_photographer(passages)
-    images = [
-        ImageRef(img.url, img.caption, img.credit, photographer, img.passage_index) if photographer else img
-        for img in images
-    ]
+    images = [_with_photographer(img, photographer) for img in images]
     crew = extract.find_crew(passages)
     facts = extract.find_facts(passages)
     content_hash = _content_hash(title, published, passages, images)

@@ -11,6 +11,8 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from bot.knowledge.text import ZH_DIGITS
+
 # ---------------------------------------------------------------------------------------------
 # Concepts: one id per meaning, with English and Chinese surface forms.  English forms may be
 # phrases; they are stemmed word by word, so "circles" and "circle" land on the same concept.
@@ -439,20 +441,7 @@ EN_NUMBER_WORD_RE = (
     r"(?: hundred(?:(?: and)? (?:[a-z]+(?:-[a-z]+)?))?)?"
 )
 
-_ZH_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
+_ZH_DIGITS = ZH_DIGITS
 _ZH_UNITS = {"十": 10, "百": 100, "千": 1000}
 ZH_NUMERAL_CHARS = "零〇一二两三四五六七八九十百千万"
 

@@ -19,8 +19,9 @@ from typing import Any
 from bot.knowledge import answering, bilingual, phrasing
 from bot.knowledge.analysis import QuestionAnalysis, Unit, analyse_question, index_terms
 from bot.knowledge.extract import NAME_RE, clean_name
-from bot.knowledge.ingest import CrewRef, FactRef, ParsedArticle
 from bot.knowledge.lexicon import AGENCIES, ZH_NUMERAL_CHARS, normalize_text
+from bot.knowledge.model import CrewRef, FactRef, ParsedArticle
+from bot.knowledge.question import clean as clean_question
 from bot.knowledge.retrieval import SentenceIndex
 from bot.knowledge.text import TERMS_VERSION, stem, term_set
 
@@ -608,7 +609,7 @@ class KnowledgeIndex:
     # -----------------------------------------------------------------------------------------
     def answer(self, question: str, *, guild_id: int | None) -> Answer:
         """Answer from global + this guild's articles; found=False rather than a guess."""
-        qa = analyse_question(question or "")
+        qa = analyse_question(clean_question(question or ""))
         if not qa.text:
             return _not_found(qa, question or "")
         scopes = _scopes(guild_id)
@@ -618,18 +619,20 @@ class KnowledgeIndex:
                 result = None
                 if not answering.names_a_mission(question):
                     result = self._answer_structured(qa, scopes, stations)
-                result = result or self._answer_general(question, scopes)
+                near: list[int] = []
                 if result is None:
-                    return _not_found(qa, question, self._nearest_titles(question, scopes))
+                    result, near = self._answer_general(question, scopes)
+                if result is None:
+                    return _not_found(qa, question, self._titles(near))
             except Exception:  # an index bug must not take the command down with it
                 log.exception("answering %r failed", question)
                 result = None
         return result or _not_found(qa, question)
 
-    def _answer_general(self, question: str, scopes: tuple[Scope, ...]) -> Answer | None:
-        found = answering.find(self._sentences, question, scopes)
+    def _answer_general(self, question: str, scopes: tuple[Scope, ...]) -> tuple[Answer | None, list[int]]:
+        found, near = answering.find_or_nearest(self._sentences, question, scopes)
         if found is None:
-            return None
+            return None, near
         rec = self._articles[found.hit.article.article_id]
         return Answer(
             True,
@@ -643,12 +646,12 @@ class KnowledgeIndex:
             "value" if found.lead else "passage",
             quote_language=found.quote_language,
             question=question,
-        )
+        ), []
 
-    def _nearest_titles(self, question: str, scopes: tuple[Scope, ...]) -> list[str]:
+    def _titles(self, article_ids: list[int]) -> list[str]:
         """Titles of the articles closest to an unanswered question: what the bot can talk about."""
         titles: list[str] = []
-        for article_id in answering.nearest_articles(self._sentences, question, scopes):
+        for article_id in article_ids:
             rec = self._articles.get(article_id)
             if rec is not None and rec.title not in titles:
                 titles.append(rec.title)
@@ -1057,28 +1060,39 @@ class KnowledgeIndex:
             }
 
 
-# Index terms that name each station (see STATIONS in the lexicon for the display names).
-_STATION_TERMS: dict[str, tuple[frozenset[str], ...]] = {
-    "iss": (
-        frozenset({"iss"}),
-        frozenset({"国际空间站"}),
-        frozenset({stem("international"), "space", "station"}),
-    ),
-    "tiangong": (frozenset({"tiangong"}), frozenset({"天宫"}), frozenset({"中国空间站"})),
-    "mir": (frozenset({"mir"}), frozenset({"和平号"})),
-    "skylab": (frozenset({"skylab"}), frozenset({"天空实验室"})),
+# Index terms that name each station (see STATIONS in the lexicon for the display names); the
+# International Space Station spelt out is "internat" + "station".
+_STATION_OF_TERM = {
+    "iss": "iss",
+    "国际空间站": "iss",
+    "tiangong": "tiangong",
+    "天宫": "tiangong",
+    "中国空间站": "tiangong",
+    "mir": "mir",
+    "和平号": "mir",
+    "skylab": "skylab",
+    "天空实验室": "skylab",
 }
+_INTERNATIONAL = stem("international")
 
 
 def _station_of(title_terms: Iterable[str], sentence_terms: Iterable[Iterable[str]]) -> str | None:
     """The station an article is about: the one most of its sentences name (the title counts twice)."""
     counts: dict[str, int] = {}
-    title = set(title_terms)
+    title = list(title_terms)
     for terms in (title, title, *sentence_terms):
-        found = set(terms)
-        for sid, aliases in _STATION_TERMS.items():
-            if any(alias <= found for alias in aliases):
-                counts[sid] = counts.get(sid, 0) + 1
+        named: set[str] = set()
+        spelt_out = 0
+        for term in terms:
+            station = _STATION_OF_TERM.get(term)
+            if station is not None:
+                named.add(station)
+            elif term == _INTERNATIONAL or term == "station":
+                spelt_out += 1
+        if spelt_out == 2:
+            named.add("iss")
+        for station in named:
+            counts[station] = counts.get(station, 0) + 1
     return max(counts, key=lambda s: counts[s]) if counts else None
 
 

@@ -24,8 +24,10 @@ NEIGHBOUR_CREDIT = 0.6
 TITLE_CREDIT = 0.6
 TRANSLATION_CREDIT = 0.85  # a dictionary rendering is a little less sure than the word itself
 _COMMON_SHARE = 0.04  # concepts in more than 4% of sentences are checked, not iterated
-_CANDIDATES = 400
-_COMMON_SCAN = 3000
+_CANDIDATES = 60
+_COMMON_SCAN = 1500
+_GENERATORS = 3
+_SET_BELOW = 200  # postings shorter than this are made sets for scoring; longer ones are bisected  # concepts whose postings are read to find candidates
 FUZZY_CUTOFF = 84  # rapidfuzz ratio: one or two letters off in a name of eight
 ABSENT_WEIGHT = 1.3
 
@@ -45,6 +47,9 @@ class Concept:
     @property
     def every(self) -> frozenset[str]:
         return self.alternatives | self.translations
+
+
+_Prepared = list[tuple[list[set[int] | array], frozenset[str], float]]
 
 
 @dataclass
@@ -194,22 +199,41 @@ class SentenceIndex:
         return found
 
     # --- scoring ----------------------------------------------------------------------------
-    def _credit(self, concept: Concept, sid: int, entry: ArticleEntry) -> float:
-        best = 0.0
+    def _prepare(self, concept: Concept) -> _Prepared:
+        """The concept's postings, looked up once per search (sets for the short ones)."""
+        groups = []
         for terms, factor in ((concept.alternatives, 1.0), (concept.translations, TRANSLATION_CREDIT)):
+            postings = [self.postings[t] for t in terms if t in self.postings]
+            members = [set(p) if len(p) <= _SET_BELOW else p for p in postings]
+            groups.append((members, frozenset(terms), factor))
+        return groups
+
+    @staticmethod
+    def _contains(members: set[int] | array, sid: int) -> bool:
+        if isinstance(members, set):
+            return sid in members
+        i = bisect_left(members, sid)
+        return i < len(members) and members[i] == sid
+
+    def _credit(self, prepared: _Prepared, sid: int, entry: ArticleEntry) -> float:
+        best = 0.0
+        for members, terms, factor in prepared:
             if terms:
-                best = max(best, factor * self._place_credit(terms, sid, entry))
+                best = max(best, factor * self._place_credit(members, terms, sid, entry))
         return best
 
-    def _place_credit(self, alternatives: frozenset[str], sid: int, entry: ArticleEntry) -> float:
-        if any(self.has(t, sid) for t in alternatives):
+    def _place_credit(
+        self, members: list[set[int] | array], terms: frozenset[str], sid: int, entry: ArticleEntry
+    ) -> float:
+        contains = self._contains
+        if any(contains(m, sid) for m in members):
             return 1.0
-        if not entry.title_terms.isdisjoint(alternatives):
+        if not entry.title_terms.isdisjoint(terms):
             return TITLE_CREDIT
         para = entry.paragraphs[sid - entry.first]
         for other in (sid - 1, sid + 1, sid - 2):
             if entry.first <= other < entry.last and entry.paragraphs[other - entry.first] == para:
-                if any(self.has(t, other) for t in alternatives):
+                if any(contains(m, other) for m in members):
                     return NEIGHBOUR_CREDIT if other != sid - 2 else NEIGHBOUR_CREDIT * 0.75
         return 0.0
 
@@ -229,15 +253,21 @@ class SentenceIndex:
             if sum(sizes) > common_df and iterated:
                 continue
             iterated += 1
+            if iterated > _GENERATORS:
+                continue  # the rarest concepts find the candidates; the others only score them
             seen: set[int] = set()
             for term in concept.every:
                 posting = self.postings.get(term, ())
                 # A word in most sentences ("crew" alone) is read from the newest sentences only.
                 seen.update(posting[-_COMMON_SCAN:] if len(posting) > _COMMON_SCAN else posting)
+            weight = weights[i]
+            get = rough.get
             for sid in seen:
-                rough[sid] = rough.get(sid, 0.0) + weights[i]
-                for near in (sid - 1, sid + 1):
-                    rough[near] = rough.get(near, 0.0) + weights[i] * 0.5
+                rough[sid] = get(sid, 0.0) + weight
+            if len(seen) <= _COMMON_SCAN:  # the sentence after a match may carry the answer
+                half = weight * 0.5
+                for sid in seen:
+                    rough[sid + 1] = get(sid + 1, 0.0) + half
             titled: set[int] = set()
             for term in concept.every:
                 titled.update(self.title_postings.get(term, ()))
@@ -247,6 +277,7 @@ class SentenceIndex:
                     for sid in range(entry.first, entry.last):
                         rough[sid] = rough.get(sid, 0.0) + weights[i] * 0.4
         allowed = set(scopes)
+        prepared = [self._prepare(c) for c in concepts]
         candidates = sorted(rough, key=rough.__getitem__, reverse=True)
         hits: list[Hit] = []
         checked = 0
@@ -261,8 +292,8 @@ class SentenceIndex:
             checked += 1
             coverage = {}
             score = 0.0
-            for concept, weight in zip(concepts, weights, strict=True):
-                credit = self._credit(concept, sid, entry)
+            for concept, prep, weight in zip(concepts, prepared, weights, strict=True):
+                credit = self._credit(prep, sid, entry)
                 coverage[concept.label] = credit
                 score += weight * credit
             hits.append(Hit(sid, entry, score / total, coverage))

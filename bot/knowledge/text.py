@@ -21,12 +21,12 @@ import Stemmer
 log = logging.getLogger(__name__)
 
 # Bump when the terms a text yields change: stored parses with another version are analysed again.
-TERMS_VERSION = 2
+TERMS_VERSION = 3
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 HAN_RE = re.compile(f"[{HAN}]")
 HAN_RUN_RE = re.compile(f"[{HAN}]+")
-_ZH_DIGITS = {
+ZH_DIGITS = {
     "零": 0,
     "〇": 0,
     "一": 1,
@@ -180,8 +180,8 @@ def zh_number(text: str) -> int | None:
         return int(text)
     total, current, seen = 0, 0, False
     for ch in text:
-        if ch in _ZH_DIGITS:
-            current = _ZH_DIGITS[ch]
+        if ch in ZH_DIGITS:
+            current = ZH_DIGITS[ch]
             seen = True
         elif ch in "十百千":
             unit = {"十": 10, "百": 100, "千": 1000}[ch]

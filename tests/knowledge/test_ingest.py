@@ -215,3 +215,25 @@ def test_dict_round_trip(seeds: dict[str, ParsedArticle]) -> None:
         data = art.to_dict()
         assert isinstance(data["published"], str)
         assert ParsedArticle.from_dict(data) == art
+
+
+def test_credit_and_photographer_on_one_line_are_split_as_written() -> None:
+    parsed = parse_article(
+        "Soyuz lands\n\n![The capsule on the steppe](https://example.org/a.jpg)\n"
+        "*Credit: Roscosmos. Photographer: Oleg Novitskiy.*\n\n"
+        "The Soyuz capsule landed in Kazakhstan on Friday after 180 days in orbit.\n",
+        filename="soyuz.md",
+    )
+    image = parsed.images[0]
+    assert (image.credit, image.photographer) == ("Roscosmos", "Oleg Novitskiy")
+
+
+def test_a_picture_without_caption_takes_its_paragraph_s_first_sentence() -> None:
+    parsed = parse_article(
+        "<html><head><title>Cupola views</title></head><body><h1>Cupola views</h1>"
+        "<p><img src='https://example.org/c.jpg'></p>"
+        "<p>The cupola faces Earth with seven windows. It was installed in 2010.</p></body></html>",
+        filename="cupola.html",
+    )
+    assert parsed.images[0].caption == "The cupola faces Earth with seven windows."
+    assert any("installed in 2010" in p.text for p in parsed.passages)  # the paragraph stays text
