@@ -19,10 +19,10 @@ from discord.http import Route
 
 import cogs
 from bot import __version__
+from bot.cluster import Cluster, install_http_pacing, make_pacer
 from bot.config import Settings
 from bot.content import CountsCache
 from bot.db import Database
-from bot.delivery import Pacer
 from bot.errors import UserFacingError
 from bot.i18n import CupolaTranslator, lang_of, t
 from bot.knowledge.service import Knowledge
@@ -110,6 +110,9 @@ class Cupola(commands.AutoShardedBot):
     def __init__(self, *, settings: Settings, db: Database, **options: Any) -> None:
         intents = discord.Intents.default()
         intents.message_content = False
+        # No message events: the bot reads no messages, and its own posts' echoes cost CPU per post.
+        intents.guild_messages = False
+        intents.dm_messages = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -127,7 +130,11 @@ class Cupola(commands.AutoShardedBot):
             allow_private_addresses=settings.net.allow_private_addresses, user_agent=USER_AGENT
         )
         self.images = ImageStore(settings.paths.data_dir / "images")
-        self.pacer = Pacer()
+        # Several processes: who we are to our peers, and the REST rate limit we share with them.
+        self.cluster = Cluster(self)
+        self.claimer = self.cluster.claimer
+        self.pacer = make_pacer(self)
+        install_http_pacing(self)
         # Wall-clock time for schedules; tests replace it to control the clock.
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.started_at = time.monotonic()
@@ -144,6 +151,7 @@ class Cupola(commands.AutoShardedBot):
         self.started_at = time.monotonic()
         if not self.db.is_open:  # the caller may already have opened it (tests, console)
             await self.db.open()
+        await self.cluster.start()
         await self.knowledge.load()
         await self.tree.set_translator(CupolaTranslator())
         for module in cog_modules():
@@ -192,6 +200,7 @@ class Cupola(commands.AutoShardedBot):
                 await self.unload_extension(name)
             except Exception:
                 log.exception("unloading %s failed", name)
+        await self.cluster.stop()
         await super().close()
         await self.net.close()
         self.db.close()
