@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import faulthandler
+import itertools
 import json
 import os
 import random
@@ -29,6 +31,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.feeds.policy import stagger_offset
 from bot.sandbox import Sandbox, netguard
 from bot.sandbox.ratelimit import Limit, RateLimitConfig
 
@@ -46,7 +49,9 @@ class ClusterConfig:
     db: str = "postgres"  # or "sqlite" (one process)
     feed_interval: int = 20
     rate_limit: int = 50
-    """The sandbox's global limit, and the bot's configured ``global_rate_limit``."""
+    """The sandbox's global limit (requests/s)."""
+    bot_rate_limit: int | None = None
+    """The bots' ``global_rate_limit`` (default: the sandbox's)."""
     timeout: float = 600.0
     seed: int = 11
     restart_delay: tuple[float, float] = (0.5, 3.0)
@@ -73,6 +78,8 @@ class ClusterReport:
     wall_seconds: float = 0.0
     unfinished_deliveries: int = 0
     recovered_by_history: int = 0
+    limited_calls: list[str] = field(default_factory=list)
+    """The refused requests (route, and seconds since the previous REST request), to see why."""
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -95,7 +102,7 @@ class FeedSite:
         self.fetches: list[float] = []
         self._runner: web.AppRunner | None = None
         self.base = ""
-        from bench.photos_bench import make_jpeg
+        from bot.media.bench_helpers import make_jpeg
 
         self.jpeg = make_jpeg(320, 240, seed=5)
 
@@ -111,7 +118,7 @@ class FeedSite:
         ).encode()
 
     async def _feed(self, request: web.Request) -> web.Response:
-        self.fetches.append(time.monotonic())
+        self.fetches.append(time.time())
         return web.Response(body=self.rss(), content_type="application/rss+xml")
 
     async def _image(self, request: web.Request) -> web.Response:
@@ -156,13 +163,14 @@ def database_url(kind: str, workdir: Path) -> Any:
         engine.dispose()
 
 
-async def seed(url: str, data_dir: Path, sb: Sandbox, site: FeedSite, photos: int) -> None:
+async def seed(url: str, data_dir: Path, sb: Sandbox, site: FeedSite | None, photos: int) -> int:
+    """Photos, every server's photo of the day (due now) and subscription; returns the feed's id."""
     from sqlalchemy import delete
 
-    from bench.photos_bench import make_jpeg
     from bot.db import Database
     from bot.knowledge.service import Knowledge
     from bot.media import ImageStore, process_image
+    from bot.media.bench_helpers import make_jpeg
     from bot.models import Feed, GuildSettings, Photo, Subscription
     from bot.photos import add_photo
     from bot.photos.pictures import relative_to_store
@@ -178,7 +186,7 @@ async def seed(url: str, data_dir: Path, sb: Sandbox, site: FeedSite, photos: in
         long_ago = datetime(2026, 1, 1, tzinfo=UTC)
         guild_rows = [(g.id, sb.default_channel(g).id) for g in sb.guilds.values()]
 
-        def fill(*, session: Any) -> None:
+        def fill(*, session: Any) -> int:
             session.execute(delete(Photo))  # the shipped articles' photos live on the internet
             for i, picture in enumerate(pictures):
                 path = images.put(picture)
@@ -191,9 +199,11 @@ async def seed(url: str, data_dir: Path, sb: Sandbox, site: FeedSite, photos: in
                     processed=picture,
                     stored_path=relative_to_store(path, images),
                 )
-            feed = Feed(url=f"{site.base}/feed.xml", title="Harness albums", next_poll_at=long_ago)
-            session.add(feed)
-            session.flush()
+            feed = None
+            if site is not None:
+                feed = Feed(url=f"{site.base}/feed.xml", title="Harness albums", next_poll_at=long_ago)
+                session.add(feed)
+                session.flush()
             for guild_id, channel_id in guild_rows:
                 session.add(
                     GuildSettings(
@@ -204,9 +214,11 @@ async def seed(url: str, data_dir: Path, sb: Sandbox, site: FeedSite, photos: in
                         updated_at=long_ago,
                     )
                 )
-                session.add(Subscription(feed_id=feed.id, guild_id=guild_id, channel_id=channel_id))
+                if feed is not None:
+                    session.add(Subscription(feed_id=feed.id, guild_id=guild_id, channel_id=channel_id))
+            return int(feed.id) if feed is not None else 0
 
-        await db.run(fill)
+        return await db.run(fill)
     finally:
         db.close()
 
@@ -251,6 +263,7 @@ class Node:
         return self.proc is not None and self.proc.returncode is None
 
     async def start(self) -> None:
+        """Start (again). Only the first start's stdout is read (READY); later ones write nowhere."""
         self.starts += 1
         log = (self.logdir / f"node{self.index}.{self.starts}.log").open("wb")
         self.proc = await asyncio.create_subprocess_exec(
@@ -259,7 +272,7 @@ class Node:
             "bench.clusterproc",
             cwd=REPO_ROOT,
             env=self.env,
-            stdout=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE if self.starts == 1 else asyncio.subprocess.DEVNULL,
             stderr=log,
         )
         log.close()
@@ -284,7 +297,8 @@ class Node:
                 await asyncio.wait_for(self.proc.wait(), 20)
             except TimeoutError:
                 self.proc.kill()
-        await self.proc.wait()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.proc.wait(), 5)
 
 
 def node_env(
@@ -299,7 +313,7 @@ def node_env(
             "CUPOLA_DISCORD_API_BASE": sb.api_base,
             "CUPOLA_DISCORD_SHARD_COUNT": str(total),
             "CUPOLA_DISCORD_SHARD_IDS": ",".join(map(str, shards)),
-            "CUPOLA_DISCORD_GLOBAL_RATE_LIMIT": str(cfg.rate_limit),
+            "CUPOLA_DISCORD_GLOBAL_RATE_LIMIT": str(cfg.bot_rate_limit or cfg.rate_limit),
             "CUPOLA_DISCORD_PROCESS_NAME": f"node{index}",
             "CUPOLA_DATABASE_URL": url,
             "CUPOLA_PATHS_DATA_DIR": str(data_dir),
@@ -351,13 +365,14 @@ async def run_cluster(cfg: ClusterConfig, workdir: Path) -> ClusterReport:
         sb.add_guild(f"Server {i}")
     site = FeedSite()
     report = ClusterReport(cfg.processes, cfg.guilds, 0, cfg.db)
+    feed_id = 0
     await sb.start()
     await site.start()
     nodes: list[Node] = []
     data_dir = workdir / "data"
     try:
         with database_url(cfg.db, workdir) as url:
-            await seed(url, data_dir, sb, site, cfg.photos)
+            feed_id = await seed(url, data_dir, sb, site, cfg.photos)
             for i in range(cfg.processes):
                 shards = list(range(i * cfg.shards_per_process, (i + 1) * cfg.shards_per_process))
                 nodes.append(Node(i, shards, node_env(cfg, sb, url, data_dir, i, shards), workdir))
@@ -378,20 +393,29 @@ async def run_cluster(cfg: ClusterConfig, workdir: Path) -> ClusterReport:
 
             async def restart(node: Node) -> None:
                 await asyncio.sleep(rng.uniform(*cfg.restart_delay))
-                await node.proc.wait()  # type: ignore[union-attr]
                 await node.start()
 
             started = time.monotonic()
+            last_note = started
             while time.monotonic() < deadline:
+                if time.monotonic() - last_note >= 10:
+                    last_note = time.monotonic()
+                    counts = count_posts(sb, album_url)
+                    print(
+                        f"  {last_note - started:5.0f} s: {sum(map(bool, counts['potd']))} photo posts, "
+                        f"{sum(map(bool, counts['album']))} album posts of {cfg.guilds}; "
+                        f"{report.kills} kills, {sb.rate_limited} × 429",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 elapsed = time.monotonic() - started
-                while kill_times and elapsed >= kill_times[0]:
+                live = [n for n in nodes if n.alive]
+                if kill_times and elapsed >= kill_times[0] and live:  # with none alive, wait for one
                     kill_times.pop(0)
-                    live = [n for n in nodes if n.alive]
-                    if live:
-                        victim = rng.choice(live)
-                        victim.kill()
-                        report.kills += 1
-                        restarts.append(asyncio.create_task(restart(victim)))
+                    victim = rng.choice(live)
+                    victim.kill()
+                    report.kills += 1
+                    restarts.append(asyncio.create_task(restart(victim)))
                 if not kill_times and all(t.done() for t in restarts) and done():
                     if await asyncio.to_thread(unfinished, url) == 0:
                         break
@@ -417,16 +441,18 @@ async def run_cluster(cfg: ClusterConfig, workdir: Path) -> ClusterReport:
         setattr(report, f"{kind}_duplicates", sum(v - 1 for v in values if v > 1))
         setattr(report, f"{kind}_missing", sum(1 for v in values if v == 0))
     report.rate_limited = sb.rate_limited
+    rest = sorted((c for c in sb.calls if not c.route.startswith("POST /interactions/")), key=lambda c: c.at)
+    for before, call in itertools.pairwise(rest):
+        if call.status == 429:
+            report.limited_calls.append(f"{call.route} +{(call.at - before.at) * 1000:.0f} ms")
     stamps = sorted(c.at for c in sb.calls if not c.route.startswith(("POST /interactions/",)))
     report.busiest_second = max_in_window(stamps, 1.0)
     report.feed_fetches = len(site.fetches)
     if site.fetches:
-        first = site.fetches[0]
-        buckets = int((site.fetches[-1] - first) // cfg.feed_interval) + 1
-        per = [0] * buckets
-        for at in site.fetches:
-            per[int((at - first) // cfg.feed_interval)] += 1
-        report.fetches_per_interval = per
+        # Bucketed on the feed's own slots (bot/feeds/policy.py): one fetch per slot interval.
+        offset = stagger_offset(str(feed_id), cfg.feed_interval)
+        cells = [int((at - offset) // cfg.feed_interval) for at in site.fetches]
+        report.fetches_per_interval = [cells.count(c) for c in range(cells[0], cells[-1] + 1)]
     report.recovered_by_history = sum(
         1 for c in sb.calls if c.method == "GET" and c.route.endswith("/messages") and c.status == 200
     )
@@ -453,6 +479,8 @@ def render(report: ClusterReport) -> str:
     width = max(len(r[0]) for r in rows)
     lines = [f"| {'measure'.ljust(width)} | value | note |", f"|{'-' * (width + 2)}|------:|------|"]
     lines += [f"| {m.ljust(width)} | {v} | {n} |" for m, v, n in rows]
+    if report.limited_calls:
+        lines.append("refused: " + "; ".join(report.limited_calls[:10]))
     if report.errors:
         lines.append("errors: " + "; ".join(report.errors))
     lines.append("result: " + ("OK (0 duplicates, 0 missing, 0 × 429)" if report.ok else "FAILED"))
@@ -475,6 +503,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.processes < 1 or args.guilds < 1 or args.kills < 0:
         parser.error("--processes and --guilds must be positive, --kills not negative")
     netguard.install()
+    faulthandler.register(signal.SIGUSR1)  # kill -USR1 <pid> shows where a stuck run waits
     cfg = ClusterConfig(
         processes=args.processes,
         shards_per_process=args.shards_per_process,

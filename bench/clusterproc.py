@@ -59,7 +59,16 @@ def main() -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    return asyncio.run(run())
+    profile = os.environ.get("CLUSTERPROC_PROFILE")
+    if not profile:
+        return asyncio.run(run())
+    import cProfile
+
+    profiler = cProfile.Profile()
+    try:
+        return profiler.runcall(asyncio.run, run())
+    finally:
+        profiler.dump_stats(profile)
 
 
 if __name__ == "__main__":

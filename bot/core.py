@@ -145,6 +145,8 @@ class Cupola(commands.AutoShardedBot):
     # -------------------------------------------------------------- start-up
     async def login(self, token: str) -> None:
         configure_endpoints(self.settings)
+        if not self.db.is_open:  # first: the login requests already go through the shared rate limit
+            await self.db.open()
         await super().login(token)
 
     async def setup_hook(self) -> None:

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Status = Literal["sent", "recovered", "skipped", "failed", "dropped"]
-PREPARE_BATCH = 32
+PREPARE_BATCH = 16
 PICTURE_REASONS = {
     "bomb", "truncated", "corrupt", "not_an_image", "unsupported_format", "empty", "too_large",
     "missing", "http_error", "timeout", "connection_failed", "private_address", "too_many_redirects",
@@ -70,6 +70,7 @@ class PhotoOfTheDay:
         self.owner = owner or bot.claimer
         self.concurrency = concurrency
         self.cards = CardMaker(bot.images, bot.net, remember=self._remember)
+        self.sent = delivery.SentBatcher(bot.db)
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._releases: set[asyncio.Task[Any]] = set()
@@ -85,6 +86,7 @@ class PhotoOfTheDay:
         await asyncio.gather(*tasks, return_exceptions=True)
         # Hand-backs run as their own tasks, so a second cancellation of a post cannot cut them short.
         await asyncio.gather(*list(self._releases), return_exceptions=True)
+        await self.sent.aclose()
 
     def _spawn(self, coro: Coroutine[Any, Any, Outcome]) -> asyncio.Task[Outcome]:
         task = asyncio.create_task(coro)
@@ -207,7 +209,7 @@ class PhotoOfTheDay:
                 message = await channel.send(embed=embed, file=file, nonce=claim.nonce)
             else:
                 message = await channel.send(embed=embed, nonce=claim.nonce)
-            await self.bot.db.run(delivery.mark_sent, claim.id, message.id, now=self.bot.clock())
+            await self.sent.mark(claim.id, message.id, now=self.bot.clock())
             log.info(
                 "guild %s: posted photo %s (%s) in channel %s%s",
                 prepared.guild_id,
