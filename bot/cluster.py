@@ -144,7 +144,7 @@ class SharedPacer:
         *,
         local_rate: float | None = None,
         name: str = "discord",
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.db = db
@@ -153,7 +153,7 @@ class SharedPacer:
         self.name = name
         from bot.delivery import Pacer  # delivery asks this module who is alive
 
-        self.local = Pacer(rate=local_rate or rate, burst=1, clock=clock, sleep=sleep)
+        self.local = Pacer(rate=local_rate or rate, burst=1, sleep=sleep)
         self._clock = clock
         self._sleep = sleep
         self._slots: deque[float] = deque()
@@ -161,6 +161,8 @@ class SharedPacer:
         self._waiting = 0
         self.reservations = 0
         self.late = 0
+        self._offset = 0.0
+        self._best_rtt = float("inf")
 
     @property
     def shared(self) -> bool:
@@ -197,14 +199,20 @@ class SharedPacer:
             if self._slots:
                 return self._slots.popleft()
             count = max(1, min(RESERVE_MAX, self._waiting))
+            before = self._clock()
             try:
                 slots, db_now = await self.db.run(reserve_slots, self.name, count, self.step)
             except Exception:
                 log.warning("shared rate limit unavailable; pacing locally for now", exc_info=True)
                 return None
+            after = self._clock()
             self.reservations += 1
-            here = self._clock()
-            self._slots.extend(here + (slot - db_now) for slot in slots)
+            # The database's clock against ours, NTP-style: from the quickest round trip seen, so
+            # that a slow answer does not shift this process's slots against its peers'.
+            if after - before <= self._best_rtt:
+                self._best_rtt = after - before
+                self._offset = db_now - (before + after) / 2
+            self._slots.extend(slot - self._offset for slot in slots)
 
 
 def make_pacer(bot: Cupola) -> SharedPacer:
