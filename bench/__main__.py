@@ -60,6 +60,8 @@ class Results:
 async def run_all(scenarios: list[Scenario], config: RunConfig) -> Results:
     sb = Sandbox(token="bench-token")
     guild = sb.add_guild("Bench Server")
+    for i in range(config.guilds - 1):
+        sb.add_guild(f"Bench Server {i + 2}")
     await sb.start()
     watch = AnswerWatch(sb)
     watch.start()
@@ -207,6 +209,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the rows as JSON")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for one reply")
     parser.add_argument(
+        "--guilds", type=int, default=1, help="servers the bots are in; interactions come from each in turn"
+    )
+    parser.add_argument(
         "--profile", type=Path, metavar="DIR", help="write cProfile stats: DIR/<bot>.prof and DIR/driver.prof"
     )
     args = parser.parse_args(argv)
@@ -231,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         repeat=args.repeat,
         timeout=args.timeout,
         profile_dir=args.profile,
+        guilds=max(1, args.guilds),
     )
     started = time.monotonic()
     profiler = None

@@ -35,6 +35,8 @@ class RunConfig:
     abort_after_timeouts: int = 10
     ready_timeout: float = 90.0
     profile_dir: Path | None = None
+    guilds: int = 1
+    """Servers in the sandbox; with more than one, interactions come from each in turn."""
 
 
 class AnswerWatch:
@@ -251,6 +253,8 @@ class Harness:
         self.guild = guild
         self.bot = bot
         self.config = config
+        self._spread = list(sb.guilds.values()) if config.guilds > 1 else [guild]
+        self._turn = 0
 
     # ------------------------------------------------------------------ one interaction
     async def _one(self, payload: dict[str, Any], check: ReplyCheck) -> Outcome:
@@ -303,7 +307,12 @@ class Harness:
     # ------------------------------------------------------------------ public API for scenarios
     def payloads(self, command: str, options: dict[str, Any] | None, count: int) -> list[dict[str, Any]]:
         """Fresh INTERACTION_CREATE payloads (own id and token each), built before the clock starts."""
-        return [self.sb.build_command_payload(command, options, guild=self.guild) for _ in range(count)]
+        guilds = self._spread
+        start, self._turn = self._turn, self._turn + count
+        return [
+            self.sb.build_command_payload(command, options, guild=guilds[(start + i) % len(guilds)])
+            for i in range(count)
+        ]
 
     async def run_batch(
         self,

@@ -1,15 +1,15 @@
-"""``python -m bench.photos_bench [--guilds 2000] [--rate 45] [--burst 2] [--n 8] [--json PATH]``.
+"""``python -m bench.photos_bench [--guilds 2000[,10000]] [--about-rate 5] [--n 8] [--json PATH]``.
 
 1. The image pipeline on a 4000×3000 JPEG: images/s with JPEG draft decoding and without it (the
    same code with ``JpegImageFile.draft`` made a no-op), and what a credit card costs.
-2. Photo-of-the-day fan-out: the real Cupola bot (in this process) posts one photo of the day to
-   each of ``--guilds`` servers on a local sandbox that enforces Discord's global 50 requests/s
-   (its default RateLimitConfig); the bot's shared Pacer runs at ``--rate``. Reported: the
-   achieved post rate against that limit, the busiest second, and 429 answers (should be zero).
-   Burst 2 keeps the rate (an asyncio sleep overshoots a little; one spare token makes it up) and
-   stays clear of the limit: a burst of 5 at 45/s can put 50+ requests in one second after jitter.
+2. Photo-of-the-day fan-out: the real Cupola bot in its own process (bench/clusterproc.py, SQLite)
+   posts one photo of the day to each of ``--guilds`` servers on a local sandbox that enforces
+   Discord's global 50 requests/s, while /about is asked from random servers. Reported: the
+   achieved post rate against that limit, the busiest second, 429 answers (should be zero), the
+   bot's CPU per post (compare sizes: it should not grow with the number of servers) and /about
+   latency during the fan-out.
 
-Loopback only (bot/sandbox/netguard.py). Prints a table; about a minute with the defaults.
+Loopback only (bot/sandbox/netguard.py). Prints a table; about a minute per 2,000 servers.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -116,106 +116,161 @@ def pipeline_rows(n: int) -> list[Row]:
 # ---------------------------------------------------------------------------------------- fan-out
 
 
-async def fanout_rows(guild_count: int, rate: float, burst: int, photos: int) -> list[Row]:
-    from sqlalchemy import delete
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process, all threads (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    from bench.botproc import make_cupola
-    from bot.delivery import Pacer
-    from bot.media import process_image as process
-    from bot.models import GuildSettings, Photo
-    from bot.photos import add_photo
-    from bot.photos.pictures import relative_to_store
+
+async def fanout_rows(guild_count: int, photos: int, about_per_s: float, timeout: float) -> list[Row]:
+    """The photo of the day to ``guild_count`` servers from a real bot process (SQLite), with
+    /about asked from random servers meanwhile; the bot's CPU per post is measured between the
+    10th and 90th percent of the posts (start-up and the tail left out)."""
+    import math
+    import random
+
+    from bench.cluster_bench import seed
+    from bench.harness import AnswerWatch, machine_busy_seconds, percentile
     from bot.sandbox import Sandbox
 
-    sb = Sandbox(token="photos-bench")  # default RateLimitConfig: 50 requests/s global
+    shards = max(1, math.ceil(guild_count / 2500))
+    sb = Sandbox(token="photos-bench", shard_count=shards)  # Discord's 50 requests/s global limit
     guilds = [sb.add_guild(f"Server {i}") for i in range(guild_count)]
     await sb.start()
+    watch = AnswerWatch(sb)
+    watch.start()
+    latencies: list[float] = []
+    samples: list[tuple[float, int]] = []  # (bot CPU s, posts so far)
+    posts_at: list[float] = []
+    driver: list[tuple[float, float, float]] = []  # (this process's CPU, the machine's, wall)
+    about_errors = 0
+    proc = None
     try:
         with tempfile.TemporaryDirectory(prefix="cupola-photos-bench-") as tmp:
-            bot = make_cupola(sb.api_base, sb.token, Path(tmp))
-            bot.pacer = Pacer(rate=rate, burst=burst)
+            url = f"sqlite:///{Path(tmp) / 'cupola.db'}"
+            await seed(url, Path(tmp) / "data", sb, None, photos)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("CUPOLA_")}
+            env.update(
+                {
+                    "PYTHONUNBUFFERED": "1",
+                    "CUPOLA_DISCORD_TOKEN": sb.token,
+                    "CUPOLA_DISCORD_API_BASE": sb.api_base,
+                    "CUPOLA_DISCORD_SHARD_COUNT": str(shards),
+                    "CUPOLA_DISCORD_SYNC_ON_START": "global",
+                    "CUPOLA_DATABASE_URL": url,
+                    "CUPOLA_PATHS_DATA_DIR": str(Path(tmp) / "data"),
+                }
+            )
             started = time.monotonic()
-            await bot.login(sb.token)
-            connect = asyncio.create_task(bot.connect())
-            try:
-                await asyncio.wait_for(bot.wait_until_ready(), 120)
-                await bot.knowledge.wait_ready(120)
-                print(
-                    f"bot ready with {len(bot.guilds)} servers in {time.monotonic() - started:.1f} s",
-                    file=sys.stderr,
-                )
-                cog = bot.get_cog("PhotoOfTheDay")
-                assert cog is not None, "the potd cog did not load"
-                cog.scheduler.cancel()  # type: ignore[attr-defined]
-                service = cog.service  # type: ignore[attr-defined]
-                pictures = [
-                    await asyncio.to_thread(process, make_jpeg(480, 360, seed=s)) for s in range(photos)
-                ]
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bench.clusterproc", env=env, stdout=asyncio.subprocess.PIPE
+            )
+            assert proc.stdout is not None
+            line = await asyncio.wait_for(proc.stdout.readline(), 180)
+            if line.strip() != b"READY":
+                raise RuntimeError("the bot did not start")
+            print(
+                f"bot ready with {guild_count} servers in {time.monotonic() - started:.1f} s", file=sys.stderr
+            )
+            rng = random.Random(1)
+            seen = 0
 
-                def seed(*, session: Any) -> None:
-                    session.execute(delete(Photo))  # the shipped articles' photos live on the internet
-                    for i, picture in enumerate(pictures):
-                        path = bot.images.put(picture)
-                        add_photo(
-                            session=session,
-                            guild_id=None,
-                            caption=f"Flyaround view {i}",
-                            credit="NASA",
-                            photographer="Thomas Pesquet",
-                            processed=picture,
-                            stored_path=relative_to_store(path, bot.images),
-                        )
-                    long_ago = datetime(2026, 1, 1, tzinfo=UTC)
-                    for guild in guilds:
-                        session.add(
-                            GuildSettings(
-                                guild_id=guild.id,
-                                potd_channel_id=sb.default_channel(guild).id,
-                                potd_time="08:00",
-                                potd_timezone="UTC",
-                                updated_at=long_ago,
-                            )
-                        )
+            def count_posts() -> int:
+                nonlocal seen
+                calls = sb.calls
+                for call in calls[seen:]:
+                    if call.method == "POST" and call.route.endswith("/messages") and call.status == 200:
+                        posts_at.append(call.at)
+                seen = len(calls)
+                return len(posts_at)
 
-                await bot.db.run(seed)
-                bot.clock = lambda: datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
-                calls_before = len(sb.calls)
-                limited_before = sb.rate_limited
-                t0 = time.monotonic()
-                outcomes = await service.tick()
-                elapsed = time.monotonic() - t0
-                calls = sb.calls[calls_before:]
-            finally:
-                await bot.close()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await asyncio.wait_for(connect, 5)
+            async def ask_about() -> None:
+                nonlocal about_errors
+                guild = rng.choice(guilds)
+                payload = sb.build_command_payload("about", None, guild=guild)
+                answered = watch.expect(int(payload["id"]))
+                record = await sb.send_interaction(payload)
+                try:
+                    done_at = await asyncio.wait_for(answered, 5)
+                    latencies.append(done_at - record.created_at)
+                except TimeoutError:
+                    about_errors += 1
+                finally:
+                    watch.forget(int(payload["id"]))
+
+            asking: set[asyncio.Task[None]] = set()
+            deadline = time.monotonic() + timeout
+            next_sample = 0.0
+            while count_posts() < guild_count and time.monotonic() < deadline:
+                if posts_at and time.monotonic() >= next_sample:
+                    samples.append((process_cpu(proc.pid), len(posts_at)))
+                    driver.append((time.process_time(), machine_busy_seconds() or 0.0, time.monotonic()))
+                    next_sample = time.monotonic() + 1.0
+                if posts_at:
+                    task = asyncio.create_task(ask_about())
+                    asking.add(task)
+                    task.add_done_callback(asking.discard)
+                await asyncio.sleep(1 / about_per_s)
+            samples.append((process_cpu(proc.pid), count_posts()))
+            driver.append((time.process_time(), machine_busy_seconds() or 0.0, time.monotonic()))
+            await asyncio.gather(*asking, return_exceptions=True)
     finally:
+        if proc is not None and proc.returncode is None:
+            proc.terminate()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(proc.wait(), 20)
+        await watch.stop()
         await sb.stop()
 
-    sent = [o for o in outcomes if o.status == "sent"]
-    posts = sorted(c.at for c in calls if c.method == "POST" and "/messages" in c.path and c.status == 200)
-    rest = sorted(c.at for c in calls if not c.route.startswith("POST /interactions/"))
-    busiest = max_in_window(rest, 1.0)
-    achieved = (len(posts) - 1) / (posts[-1] - posts[0]) if len(posts) > 1 else float("nan")
-    statuses = [c.status for c in calls]
-    once = all(
-        sum(1 for m in sb.channel_messages(sb.default_channel(g)) if m.get("embeds")) == 1 for g in guilds
-    )
+    total = len(posts_at)
+    low = next((s for s in samples if s[1] >= 0.1 * guild_count), samples[0])
+    high = next((s for s in samples if s[1] >= 0.9 * guild_count), samples[-1])
+    cpu_per_post = (high[0] - low[0]) / max(1, high[1] - low[1]) * 1000
+    (d0, m0, w0), (d1, m1, w1) = driver[0], driver[-1]
+    bot_cores = (samples[-1][0] - samples[0][0]) / max(w1 - w0, 1e-9)
+    driver_cores = (d1 - d0) / max(w1 - w0, 1e-9)
+    other_cores = max(0.0, (m1 - m0) / max(w1 - w0, 1e-9) - bot_cores - driver_cores)
+    wall = posts_at[-1] - posts_at[0] if total > 1 else float("nan")
+    achieved = (total - 1) / wall if total > 1 else float("nan")
+    rest = sorted(c.at for c in sb.calls if not c.route.startswith("POST /interactions/"))
+    latencies.sort()
+
+    def potd_posts(guild: Any) -> int:
+        messages = sb.channel_messages(sb.default_channel(guild))
+        return sum(1 for m in messages if any(" · #" in str(e.get("footer")) for e in m.get("embeds") or []))
+
+    once = all(potd_posts(g) == 1 for g in guilds)
     return [
-        Row("servers posted", len(sent), "posts", f"of {guild_count}; exactly one each: {once}"),
-        Row("fan-out wall time", elapsed, "s", f"pacer {rate:g}/s, burst {burst}"),
+        Row(f"{guild_count:,} servers: posted", total, "posts", f"exactly one each: {once}"),
+        Row(f"{guild_count:,} servers: fan-out wall time", wall, "s", "first post to last"),
         Row(
-            "achieved post rate",
+            f"{guild_count:,} servers: achieved post rate",
             achieved,
             "posts/s",
             f"{achieved / DISCORD_GLOBAL_LIMIT:.0%} of the 50/s limit",
         ),
-        Row("busiest 1-second window", busiest, "requests", "all REST calls, sliding window"),
+        Row(f"{guild_count:,} servers: 429 answers", sb.rate_limited, "responses", "sandbox's count"),
         Row(
-            "429 answers",
-            statuses.count(429),
-            "responses",
-            f"sandbox counted {sb.rate_limited - limited_before}",
+            f"{guild_count:,} servers: busiest 1-second window",
+            max_in_window(rest, 1.0),
+            "requests",
+            "all REST",
+        ),
+        Row(f"{guild_count:,} servers: bot CPU per post", cpu_per_post, "ms", "10%–90% of the posts"),
+        Row(
+            f"{guild_count:,} servers: cores used",
+            bot_cores,
+            "bot",
+            f"sandbox + driver {driver_cores:.2f}, other load on the machine {other_cores:.2f} (of 2)",
+        ),
+        Row(
+            f"{guild_count:,} servers: /about during the fan-out, p50",
+            percentile(latencies, 50) * 1000,
+            "ms",
+            f"{len(latencies)} asked from random servers, {about_errors} unanswered",
+        ),
+        Row(
+            f"{guild_count:,} servers: /about during the fan-out, p99", percentile(latencies, 99) * 1000, "ms"
         ),
     ]
 
@@ -262,17 +317,20 @@ def table(rows: list[Row]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.photos_bench", description=__doc__)
-    parser.add_argument("--guilds", type=int, default=2000, help="servers in the fan-out (default 2000)")
-    parser.add_argument("--rate", type=float, default=45.0, help="the bot's pacer, requests/s (default 45)")
-    parser.add_argument("--burst", type=int, default=2, help="the pacer's burst (default 2)")
+    parser.add_argument(
+        "--guilds", default="2000", help="servers in the fan-out; several comma-separated (default 2000)"
+    )
+    parser.add_argument("--about-rate", type=float, default=5.0, help="/about per second during the fan-out")
+    parser.add_argument("--timeout", type=float, default=400.0, help="seconds per fan-out at most")
     parser.add_argument("--photos", type=int, default=12, help="photos in the catalog (default 12)")
     parser.add_argument("--n", type=int, default=8, help="timed runs per pipeline measure (default 8)")
     parser.add_argument("--skip-pipeline", action="store_true")
     parser.add_argument("--skip-fanout", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
     args = parser.parse_args(argv)
-    if args.guilds < 1 or args.rate <= 0 or args.burst < 1 or args.photos < 1 or args.n < 1:
-        parser.error("--guilds, --rate, --burst, --photos and --n must be positive")
+    sizes = [int(v) for v in str(args.guilds).split(",") if v.strip()]
+    if not sizes or min(sizes) < 1 or args.about_rate <= 0 or args.photos < 1 or args.n < 1:
+        parser.error("--guilds, --about-rate, --photos and --n must be positive")
     netguard.install()
     logging.basicConfig(
         level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
@@ -283,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
         rows += pipeline_rows(args.n)
         print(f"pipeline measured in {time.monotonic() - t0:.1f} s", file=sys.stderr)
     if not args.skip_fanout:
-        rows += asyncio.run(fanout_rows(args.guilds, args.rate, args.burst, args.photos))
+        for size in sizes:
+            rows += asyncio.run(fanout_rows(size, args.photos, args.about_rate, args.timeout))
     print(table(rows))
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in rows], indent=2), encoding="utf-8")

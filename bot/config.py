@@ -40,6 +40,10 @@ class DiscordSettings(_Section):
     sync_on_start: Literal["off", "global"] | int = "off"
     shard_count: int | None = Field(None, ge=1)
     shard_ids: list[int] | None = None
+    # Discord's global REST limit for this bot (requests/s), shared by all its processes.
+    global_rate_limit: int = Field(50, ge=1, le=10_000)
+    # A stable name for this process among its peers (default: host and shard ids).
+    process_name: str | None = Field(None, min_length=1, max_length=40)
 
     @field_validator("api_base", "gateway_url")
     @classmethod
@@ -49,6 +53,18 @@ class DiscordSettings(_Section):
         if not value.startswith(("http://", "https://", "ws://", "wss://")):
             raise ValueError("must be a URL starting with http://, https://, ws:// or wss://")
         return value.rstrip("/")
+
+    @field_validator("process_name", mode="before")
+    @classmethod
+    def _process_name(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_ids(cls, value: Any) -> Any:
+        if isinstance(value, str | int):  # "0" or 0 from the environment: one shard
+            return [int(part) for part in str(value).split(",") if part.strip()]
+        return value
 
     @field_validator("sync_on_start", mode="before")
     @classmethod

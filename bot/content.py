@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, func, or_
@@ -51,11 +50,44 @@ def count_content(*, session: Session, guild_id: int | None) -> ContentCounts:
     return ContentCounts(*(int(v) for v in row))
 
 
-class CountsCache:
-    """Content counts per guild for /about, kept for ``ttl`` seconds and dropped on our own writes.
+@dataclass(frozen=True)
+class CountsSnapshot:
+    """Global counts and every guild's own, read together: one query answers every server."""
 
-    /about is asked far more often than content changes; a worker-thread hop per call cost more CPU
-    than the rest of the command (see bench/). Other processes' writes show within ``ttl``.
+    shared: ContentCounts
+    own: dict[int, ContentCounts]
+
+    def for_guild(self, guild_id: int | None) -> ContentCounts:
+        mine = self.own.get(guild_id) if guild_id is not None else None
+        if mine is None:
+            return self.shared
+        return ContentCounts(*(a + b for a, b in zip(astuple(self.shared), astuple(mine), strict=True)))
+
+
+_MODELS = (Article, Fact, CrewMember, Photo)
+_GROUPED = tuple(select(m.guild_id, func.count()).group_by(m.guild_id) for m in _MODELS)
+
+
+def count_all(*, session: Session) -> CountsSnapshot:
+    """Counts per guild (NULL: global) of the four content tables, four GROUP BYs in one hop."""
+    shared = [0, 0, 0, 0]
+    own: dict[int, list[int]] = {}
+    for i, statement in enumerate(_GROUPED):
+        for guild_id, count in session.execute(statement).all():
+            if guild_id is None:
+                shared[i] = int(count)
+            else:
+                own.setdefault(int(guild_id), [0, 0, 0, 0])[i] = int(count)
+    return CountsSnapshot(ContentCounts(*shared), {g: ContentCounts(*c) for g, c in own.items()})
+
+
+class CountsCache:
+    """Content counts for /about: one snapshot of every guild's counts, kept ``ttl`` seconds and
+    dropped on our own writes.
+
+    Issue 11: a cache per guild missed for each of 10,000 servers asking once (a database hop
+    each). Only guilds that added content of their own have a row, so the snapshot stays small.
+    Other processes' writes show within ``ttl``.
     """
 
     def __init__(
@@ -63,51 +95,51 @@ class CountsCache:
         db: Database,
         *,
         ttl: float = 10.0,
-        max_entries: int = 10_000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._db = db
         self._ttl = ttl
-        self._max = max_entries
         self._clock = clock
-        self._entries: OrderedDict[int | None, tuple[float, ContentCounts]] = OrderedDict()
-        self._pending: dict[int | None, asyncio.Future[ContentCounts]] = {}
+        self._snapshot: tuple[float, CountsSnapshot] | None = None
+        self._pending: asyncio.Future[CountsSnapshot] | None = None
+        self._last: CountsSnapshot | None = None  # kept through invalidation, for a database outage
+        self._generation = 0
 
     async def get(self, guild_id: int | None) -> ContentCounts:
-        hit = self._entries.get(guild_id)
+        hit = self._snapshot
         if hit is not None and self._clock() - hit[0] < self._ttl:
-            return hit[1]
-        pending = self._pending.get(guild_id)
-        if pending is not None:  # one query serves every caller that arrives meanwhile
-            return await asyncio.shield(pending)
-        future: asyncio.Future[ContentCounts] = asyncio.get_running_loop().create_future()
-        self._pending[guild_id] = future
+            return hit[1].for_guild(guild_id)
+        return (await self._refresh()).for_guild(guild_id)
+
+    async def _refresh(self) -> CountsSnapshot:
+        if self._pending is not None:  # one query serves every caller that arrives meanwhile
+            return await asyncio.shield(self._pending)
+        future: asyncio.Future[CountsSnapshot] = asyncio.get_running_loop().create_future()
+        self._pending = future
+        generation = self._generation
         try:
-            counts = await self._db.run(count_content, guild_id=guild_id)
-            future.set_result(counts)
+            snapshot = await self._db.run(count_all)
+            future.set_result(snapshot)
         except DatabaseUnavailable as exc:
-            if hit is None:
+            if self._last is None:
                 future.set_exception(exc)
                 future.exception()
                 raise
             # /about keeps answering from what it last read while the database is away.
-            future.set_result(hit[1])
-            return hit[1]
+            future.set_result(self._last)
+            return self._last
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved: the caller re-raises it
             raise
         finally:
-            del self._pending[guild_id]
-        self._entries[guild_id] = (self._clock(), counts)
-        self._entries.move_to_end(guild_id)
-        while len(self._entries) > self._max:
-            self._entries.popitem(last=False)
-        return counts
+            self._pending = None
+        self._last = snapshot
+        if generation == self._generation:  # not invalidated while it was being read
+            self._snapshot = (self._clock(), snapshot)
+        return snapshot
 
     def invalidate(self, guild_id: int | None = None) -> None:
-        """Forget a guild's counts; global content (None) changes every guild's counts."""
-        if guild_id is None:
-            self._entries.clear()
-        else:
-            self._entries.pop(guild_id, None)
+        """Our own write changed some counts: read them again on the next call."""
+        self._generation += 1
+        self._snapshot = None

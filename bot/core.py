@@ -20,10 +20,10 @@ from discord.http import Route
 
 import cogs
 from bot import __version__
+from bot.cluster import Cluster, install_http_pacing, make_pacer
 from bot.config import Settings
 from bot.content import CountsCache
 from bot.db import Database
-from bot.delivery import Pacer
 from bot.errors import ControlCharacters, UserFacingError
 from bot.i18n import CupolaTranslator, lang_of, t
 from bot.knowledge.service import Knowledge
@@ -130,6 +130,9 @@ class Cupola(commands.AutoShardedBot):
     def __init__(self, *, settings: Settings, db: Database, **options: Any) -> None:
         intents = discord.Intents.default()
         intents.message_content = False
+        # No message events: the bot reads no messages, and its own posts' echoes cost CPU per post.
+        intents.guild_messages = False
+        intents.dm_messages = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -147,7 +150,11 @@ class Cupola(commands.AutoShardedBot):
             allow_private_addresses=settings.net.allow_private_addresses, user_agent=USER_AGENT
         )
         self.images = ImageStore(settings.paths.data_dir / "images")
-        self.pacer = Pacer()
+        # Several processes: who we are to our peers, and the REST rate limit we share with them.
+        self.cluster = Cluster(self)
+        self.claimer = self.cluster.claimer
+        self.pacer = make_pacer(self)
+        install_http_pacing(self)
         # Wall-clock time for schedules; tests replace it to control the clock.
         self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.started_at = time.monotonic()
@@ -158,12 +165,15 @@ class Cupola(commands.AutoShardedBot):
     # -------------------------------------------------------------- start-up
     async def login(self, token: str) -> None:
         configure_endpoints(self.settings)
+        if not self.db.is_open:  # first: the login requests already go through the shared rate limit
+            await self.db.open()
         await super().login(token)
 
     async def setup_hook(self) -> None:
         self.started_at = time.monotonic()
         if not self.db.is_open:  # the caller may already have opened it (tests, console)
             await self.db.open()
+        await self.cluster.start()
         # The articles are indexed while the bot connects and serves (/iss waits a moment or says so):
         # start-up does not wait for work that grows with the content.
         self._knowledge_load = asyncio.create_task(self.knowledge.load(), name="knowledge-load")
@@ -230,6 +240,7 @@ class Cupola(commands.AutoShardedBot):
         loading = getattr(self, "_knowledge_load", None)
         if loading is not None and not loading.done():
             loading.cancel()
+        await self.cluster.stop()
         await super().close()
         await self.net.close()
         await self.db.aclose()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -24,7 +24,9 @@ from bot.models import Delivery
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=2)
+"""How long a claim by a process that left no heartbeat (see bot/cluster.py) is held for it."""
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
+HISTORY_LOOKBACK = 50
 
 
 @dataclass(frozen=True)
@@ -39,8 +41,14 @@ class Claim:
 
     @property
     def nonce(self) -> str:
-        """Discord drops a second message with the same nonce (enforce_nonce) for a few minutes."""
-        return f"cupola-{self.id}-{self.attempts}"[:25] if self.attempts > 1 else f"cupola-{self.id}"
+        """The same for every attempt at one delivery: Discord returns the earlier message instead of
+        posting a second one with this nonce (enforce_nonce), for as long as it remembers it."""
+        return f"cupola-{self.id}"
+
+    @property
+    def is_retry(self) -> bool:
+        """An earlier attempt existed and may have reached Discord: look for it before posting."""
+        return self.attempts > 1
 
 
 # A queued post looks like a claim that expired long ago, so the first claim() takes it over.
@@ -91,9 +99,17 @@ def claim(
     now: datetime,
     payload: dict[str, Any] | None = None,
     owner: str = OWNER,
+    commit: bool = True,
     session: Session,
 ) -> Claim | None:
-    """Take the right to post (kind, key); None when it was posted already or someone else holds it."""
+    """Take the right to post (kind, key); None when it was posted already or someone else holds it.
+
+    A pending claim is free once its lease ran out, or at once when its process is known to be gone
+    (it restarted, or its heartbeat stopped: bot/cluster.py). ``commit=False`` lets a caller claim
+    a batch in one transaction (the unique key still settles races between processes).
+    """
+    from bot.cluster import claimer_gone
+
     existing = session.exec(select(Delivery).where(Delivery.kind == kind, Delivery.key == key)).first()
     if existing is None:
         row = Delivery(
@@ -110,11 +126,16 @@ def claim(
                 session.add(row)
         except IntegrityError:
             return None  # another process claimed it a moment ago
-        session.commit()
+        if commit:
+            session.commit()
         return _as_claim(row)
     if existing.status in ("sent", "dropped"):
         return None
-    if existing.status == "pending" and _aware(existing.claimed_at) > now - LEASE:
+    if (
+        existing.status == "pending"
+        and _aware(existing.claimed_at) > now - LEASE
+        and not claimer_gone(existing.claimed_by, me=owner, now=now, session=session)
+    ):
         return None  # someone is posting it right now
     # A stale claim (the poster crashed) or a failed attempt: take it over, keeping its payload.
     result = session.execute(
@@ -122,7 +143,8 @@ def claim(
         .where(Delivery.id == existing.id, Delivery.attempts == existing.attempts)
         .values(status="pending", claimed_at=now, claimed_by=owner, attempts=existing.attempts + 1)
     )
-    session.commit()
+    if commit:
+        session.commit()
     if result.rowcount != 1:  # type: ignore[attr-defined]
         return None
     session.refresh(existing)
@@ -131,6 +153,24 @@ def claim(
 
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def find_earlier(
+    channel: Any, claim: Claim, *, me: int | None, marker: Callable[[Any], bool] | None = None
+) -> Any | None:
+    """Our message for ``claim`` if an earlier attempt made it after all: same nonce (where Discord
+    reports it), or ``marker`` (a footer or link the post carries; the nonce is not kept forever)."""
+    import discord
+
+    try:
+        async for message in channel.history(limit=HISTORY_LOOKBACK):
+            if me is not None and message.author.id != me:
+                continue
+            if str(message.nonce or "") == claim.nonce or (marker is not None and marker(message)):
+                return message
+    except discord.Forbidden:
+        log.warning("cannot read channel %s to check for an earlier post", claim.channel_id)
+    return None
 
 
 def update_payload(delivery_id: int, payload: dict[str, Any], *, session: Session) -> None:
@@ -143,6 +183,75 @@ def mark_sent(delivery_id: int, message_id: int | None, *, now: datetime, sessio
         .where(Delivery.id == delivery_id)
         .values(status="sent", sent_at=now, message_id=message_id, error=None)
     )
+
+
+def mark_sent_many(items: list[tuple[int, int | None, datetime]], *, session: Session) -> None:
+    """Several posts recorded as sent in one statement (executemany)."""
+    if not items:
+        return
+    table = Delivery.__table__  # Core: a plain executemany
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(status="sent", sent_at=bindparam("b_at"), message_id=bindparam("b_message"), error=None),
+        [{"b_id": i, "b_message": m, "b_at": at} for i, m, at in items],
+    )
+
+
+class SentBatcher:
+    """Records sent posts a few at a time: one write transaction per ``delay`` instead of one per post.
+
+    A fan-out posts ~48 times a second; one SQLite write each kept the worker threads waiting for
+    the write lock. A post not yet recorded when the process dies is found again by its retry
+    (same nonce, or the look in the channel), so the window costs nothing but a look-up.
+    """
+
+    def __init__(self, db: Any, *, delay: float = 0.25, max_items: int = 64) -> None:
+        self.db = db
+        self.delay = delay
+        self.max_items = max_items
+        self._items: list[tuple[int, int | None, datetime, asyncio.Future[None]]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._flushes: set[asyncio.Task[None]] = set()
+
+    async def mark(self, delivery_id: int, message_id: int | None, *, now: datetime) -> None:
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._items.append((delivery_id, message_id, now, future))
+        if len(self._items) >= self.max_items:
+            self._start_flush()
+        elif self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.delay, self._start_flush)
+        await asyncio.shield(future)
+
+    def _start_flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        items, self._items = self._items, []
+        if items:
+            task = asyncio.create_task(self._flush(items))
+            self._flushes.add(task)
+            task.add_done_callback(self._flushes.discard)
+
+    async def _flush(self, items: list[tuple[int, int | None, datetime, asyncio.Future[None]]]) -> None:
+        try:
+            await self.db.run(mark_sent_many, [(i, m, at) for i, m, at, _ in items])
+        except BaseException as exc:  # cancelled too: no waiter may be left hanging
+            for *_, future in items:
+                if not future.done():
+                    future.set_exception(exc)
+                    future.exception()  # retrieved here; the poster logs it
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for *_, future in items:
+            if not future.done():
+                future.set_result(None)
+
+    async def aclose(self) -> None:
+        """Write what is pending (a clean stop)."""
+        self._start_flush()
+        await asyncio.gather(*list(self._flushes), return_exceptions=True)
 
 
 def mark_failed(delivery_id: int, error: str, *, permanent: bool = False, session: Session) -> None:

@@ -170,6 +170,9 @@ class Feed(SQLModel, table=True):
     paused_reason: str | None = Field(default=None, max_length=1000)
     next_poll_at: datetime = Field(default_factory=utcnow, index=True)
     created_at: datetime = Field(default_factory=utcnow)
+    # sha256 (hex) of the last body read and recorded: a 200 with the same bytes is not parsed again,
+    # even by a process that has just started.
+    body_hash: str | None = Field(default=None, max_length=64)
 
 
 class Subscription(SQLModel, table=True):
@@ -213,3 +216,26 @@ class FeedEntry(SQLModel, table=True):
     first_seen_at: datetime = Field(default_factory=utcnow)
     content_hash: str | None = Field(default=None, max_length=64)
     """bot.feeds.parse.entry_content_hash: the same item under a new guid and link is not news."""
+
+
+class Worker(SQLModel, table=True):
+    """A running bot process: its claims are its own while its heartbeat is fresh.
+
+    ``name`` is stable across restarts (host and shards), ``claimer`` changes with every start, so a
+    restarted process knows the claims its predecessor left unfinished, and peers see a dead one.
+    """
+
+    name: str = Field(primary_key=True, max_length=64)
+    claimer: str = Field(max_length=64)
+    shard_ids: str | None = Field(default=None, max_length=300)
+    started_at: datetime = Field(default_factory=utcnow)
+    heartbeat_at: datetime = Field(default_factory=utcnow)
+
+
+class RateSchedule(SQLModel, table=True):
+    """The next free slot of a rate limit shared by every process (epoch seconds, database clock)."""
+
+    __tablename__ = "rate_schedule"
+
+    name: str = Field(primary_key=True, max_length=32)
+    next_at: float = 0.0

@@ -58,3 +58,31 @@ async def test_content_counts_cache_expires_and_invalidates(db) -> None:  # type
     now[0] = 11.0
     assert (await cache.get(1)).facts == 2  # expired
     assert (await cache.get(2)).facts == 0  # another guild never sees guild 1's facts
+
+
+async def test_counts_for_thousands_of_servers_take_one_query(db) -> None:  # type: ignore[no-untyped-def]
+    """Issue 11: /about asked from 10,000 servers missed a per-server cache 10,000 times."""
+    from bot.content import CountsCache
+    from bot.models import Fact
+
+    def add_facts(*, session) -> None:  # type: ignore[no-untyped-def]
+        session.add(Fact(guild_id=None, key="orbit", text="The ISS orbits every 92 minutes."))
+        session.add(Fact(guild_id=7, key="number", text="The ISS has 16 solar array wings."))
+
+    await db.run(add_facts)
+    queries = 0
+    original = db.run
+
+    async def counting_run(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+        nonlocal queries
+        queries += 1
+        return await original(fn, *args, **kwargs)
+
+    db.run = counting_run
+    try:
+        cache = CountsCache(db, ttl=10, clock=lambda: 0.0)
+        facts = [(await cache.get(guild)).facts for guild in range(1, 10_001)]
+    finally:
+        db.run = original
+    assert queries == 1
+    assert facts[6] == 2 and facts.count(1) == 9_999  # guild 7 sees its own fact, nobody else does

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from bot import delivery
+from bot import cluster, delivery
 from bot.db import Database
 
 NOW = datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
@@ -42,7 +42,39 @@ async def test_stale_claim_is_taken_over_with_its_payload(db: Database) -> None:
     )
     assert again is not None
     assert again.id == first.id and again.payload == {"photo_id": 3} and again.attempts == 2
-    assert again.nonce != first.nonce
+    # Issue 11: the retry carried "cupola-<id>-2", which Discord could not recognise as the same post.
+    assert again.nonce == first.nonce == f"cupola-{first.id}" and again.is_retry and not first.is_retry
+
+
+async def test_a_restarted_process_takes_back_its_own_claims_at_once(db: Database) -> None:
+    """Issue 11: a killed process's claims waited out the 2-minute lease, even for its own successor."""
+    old = cluster.new_claimer("host/0of2")
+    await db.run(cluster.heartbeat, "host/0of2", old, [0], now=NOW)
+    first = await db.run(delivery.claim, "potd", "k", channel_id=5, guild_id=1, now=NOW, owner=old)
+    assert first is not None
+    # A peer that is alive holds its claim: nobody else takes it within the lease.
+    peer = cluster.new_claimer("host/1of2")
+    assert await db.run(delivery.claim, "potd", "k", channel_id=5, guild_id=1, now=NOW, owner=peer) is None
+    new = cluster.new_claimer("host/0of2")
+    assert new != old
+    soon = NOW + timedelta(seconds=3)
+    await db.run(cluster.heartbeat, "host/0of2", new, [0], now=soon)
+    again = await db.run(delivery.claim, "potd", "k", channel_id=5, guild_id=1, now=soon, owner=new)
+    assert again is not None and again.attempts == 2 and again.nonce == first.nonce
+
+
+async def test_peers_take_over_the_claims_of_a_silent_process(db: Database) -> None:
+    dead = cluster.new_claimer("host/0of2")
+    await db.run(cluster.heartbeat, "host/0of2", dead, [0], now=NOW)
+    first = await db.run(delivery.claim, "album", "a", channel_id=5, guild_id=1, now=NOW, owner=dead)
+    assert first is not None
+    peer = cluster.new_claimer("host/1of2")
+    quiet = NOW + cluster.HEARTBEAT_TIMEOUT - timedelta(seconds=1)
+    assert await db.run(delivery.claim, "album", "a", channel_id=5, guild_id=1, now=quiet, owner=peer) is None
+    silent = NOW + cluster.HEARTBEAT_TIMEOUT + timedelta(seconds=1)
+    assert silent < NOW + delivery.LEASE
+    taken = await db.run(delivery.claim, "album", "a", channel_id=5, guild_id=1, now=silent, owner=peer)
+    assert taken is not None and taken.attempts == 2
 
 
 async def test_failed_is_retried_but_dropped_is_not(db: Database) -> None:

@@ -93,8 +93,9 @@ class FeedPoller:
         self._round = asyncio.Lock()
         self._unchanged: list[store.Unchanged] = []
         self._writers: asyncio.Semaphore | None = None
-        self._last_body: dict[int, bytes] = {}
-        """sha256 of the body each feed last had read and recorded, by feed id (this process)."""
+        self._last_body: dict[int, str | None] = {}
+        """sha256 of the body each feed last had read and recorded, by feed id; the database keeps
+        it too (``Feed.body_hash``), so a restarted process does not parse unchanged bodies again."""
 
     @property
     def interval(self) -> float:
@@ -188,8 +189,9 @@ class FeedPoller:
             await self._failed(feed, exc.code, report, status=exc.status, retry_after=exc.retry_after)
             return
         next_at = store.next_poll(now, self.interval, feed.id, cache_max_age=fetched.cache_max_age)
-        digest = hashlib.sha256(fetched.body).digest() if fetched.status == "ok" else None
-        if fetched.status == "not_modified" or self._last_body.get(feed.id) == digest:
+        digest = hashlib.sha256(fetched.body).hexdigest() if fetched.status == "ok" else None
+        known = self._last_body.get(feed.id, feed.body_hash)
+        if fetched.status == "not_modified" or (digest is not None and known == digest):
             # A 304, or the very bytes read last time (a server without validators): nothing to parse.
             self._unchanged.append(
                 store.Unchanged(feed.id, fetched.etag, fetched.last_modified, now, next_at, fetched.status)
@@ -225,6 +227,7 @@ class FeedPoller:
             now=now,
             next_poll_at=next_at,
             feed_link=parsed.link,
+            body_hash=digest,
         )
         if len(self._last_body) >= BODY_MEMORY:
             self._last_body.clear()
@@ -296,6 +299,7 @@ class FeedPoller:
             channel_id=item.channel_id,
             guild_id=item.guild_id,
             now=self.bot.clock(),
+            owner=self.bot.claimer,
         )
         if claim is None:
             return
@@ -327,9 +331,12 @@ class FeedPoller:
         else:
             message = paused_notice(claim.payload, lang)
         channel = self.bot.get_partial_messageable(claim.channel_id, guild_id=claim.guild_id)
-        await self.bot.pacer.wait()
         try:
-            sent = await channel.send(**message.send_kwargs(), nonce=claim.nonce)
+            sent = await self._earlier(channel, claim, message) if claim.is_retry else None
+            if sent is not None:
+                log.info("%s %s was posted by an earlier attempt", claim.kind, claim.key)
+            else:
+                sent = await channel.send(**message.send_kwargs(), nonce=claim.nonce)
         except (discord.NotFound, discord.Forbidden) as exc:
             log.warning("channel %s refused %s %s: %s", claim.channel_id, claim.kind, claim.key, exc)
             await db.run(delivery.mark_failed, claim.id, f"{exc.status} {exc.text}", permanent=True)
@@ -354,6 +361,18 @@ class FeedPoller:
             logger=log,
         )
         report.posted += 1
+
+    async def _earlier(self, channel: Any, claim: delivery.Claim, message: Any) -> discord.Message | None:
+        """An earlier attempt may have posted before the process died: same nonce, or same embed link."""
+        url = message.embed.url if message.embed is not None else None
+
+        def same(found: discord.Message) -> bool:
+            if url:
+                return any(e.url == url for e in found.embeds)
+            return bool(message.content) and found.content == message.content
+
+        me = self.bot.user.id if self.bot.user else None
+        return await delivery.find_earlier(channel, claim, me=me, marker=same)
 
     def _lang(self, guild_id: int | None) -> str:
         guild = self.bot.get_guild(guild_id) if guild_id else None

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, false, func, literal_column, or_, update
+from sqlalchemy import and_, bindparam, delete, exists, false, func, literal_column, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from bot import delivery
+from bot.cluster import HEARTBEAT_TIMEOUT
 from bot.errors import UserFacingError
 from bot.feeds.albums import MIN_STEM, STREAM_WINDOW, Album, groups_of, make_album, title_stem
 from bot.feeds.filters import EntryFilter, dump_terms, fold
@@ -28,7 +29,7 @@ from bot.feeds.parse import Entry
 from bot.feeds.policy import describe_error, next_poll_time, should_pause, slot_time, stagger_offset
 from bot.feeds.template import Template
 from bot.i18n import t
-from bot.models import Delivery, Feed, FeedEntry, Subscription
+from bot.models import Delivery, Feed, FeedEntry, Subscription, Worker
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ class FeedSnapshot:
     etag: str | None
     last_modified: str | None
     failures: int
+    body_hash: str | None = None
+    """sha256 (hex) of the body last read: the same bytes again are not parsed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -478,7 +481,9 @@ def claim_due_feeds(
         update(Feed)
         .where(Feed.id.in_(due.scalar_subquery()))
         .values(next_poll_at=lease_until)
-        .returning(Feed.id, Feed.url, Feed.final_url, Feed.etag, Feed.last_modified, Feed.failures)
+        .returning(
+            Feed.id, Feed.url, Feed.final_url, Feed.etag, Feed.last_modified, Feed.failures, Feed.body_hash
+        )
     ).all()
     return sorted(
         (
@@ -489,6 +494,7 @@ def claim_due_feeds(
                 etag=row.etag,
                 last_modified=row.last_modified,
                 failures=row.failures,
+                body_hash=row.body_hash,
             )
             for row in rows
         ),
@@ -552,6 +558,7 @@ def ingest(
     next_poll_at: datetime,
     max_announce: int = MAX_ANNOUNCE_PER_POLL,
     feed_link: str | None = None,
+    body_hash: str | None = None,
     session: Session,
 ) -> IngestResult:
     """A successful fetch: remember unseen entries, queue them as albums for every subscriber
@@ -582,6 +589,7 @@ def ingest(
     feed.failures = 0
     feed.item_count = len(_unique_entries(entries))
     feed.next_poll_at = next_poll_at
+    feed.body_hash = body_hash
     session.add(feed)
     return IngestResult(len(new), min(len(new), max_announce), queued)
 
@@ -647,11 +655,16 @@ def queued_deliveries(
     """Feed posts waiting for a poster: queued, failed (to retry), or claimed by a process that
     stopped before posting (lease over), in the guilds of ``shard_ids`` (None: all). Oldest
     first, one entry's channels together."""
+    # A pending claim whose process restarted or stopped beating (bot/cluster.py) is free at once.
+    gone = exists().where(
+        Delivery.claimed_by.like(Worker.name + "#%"),
+        or_(Worker.claimer != Delivery.claimed_by, Worker.heartbeat_at < now - HEARTBEAT_TIMEOUT),
+    )
     query = select(Delivery.kind, Delivery.key, Delivery.channel_id, Delivery.guild_id).where(
         Delivery.kind.in_(KINDS),
         or_(
             Delivery.status == "failed",
-            and_(Delivery.status == "pending", Delivery.claimed_at < now - lease),
+            and_(Delivery.status == "pending", or_(Delivery.claimed_at < now - lease, gone)),
         ),
     )
     if shard_ids is not None and shard_count > 1:

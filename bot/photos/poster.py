@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import discord
 
 from bot import delivery
-from bot.faults import record_posted
 from bot.i18n import is_chinese_locale, t
 from bot.media import ProcessedImage
 from bot.photos import catalog, potd, schedule
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Status = Literal["sent", "recovered", "skipped", "failed", "dropped"]
-HISTORY_LOOKBACK = 50
+PREPARE_BATCH = 16
 PICTURE_REASONS = {
     "bomb", "truncated", "corrupt", "not_an_image", "unsupported_format", "empty", "too_large",
     "missing", "http_error", "timeout", "connection_failed", "private_address", "too_many_redirects",
@@ -66,11 +65,12 @@ def picture_note(picture: Picture, lang: str) -> str | None:
 class PhotoOfTheDay:
     """The scheduler's work, callable directly (tests drive ``tick`` with a controlled ``bot.clock``)."""
 
-    def __init__(self, bot: Cupola, *, owner: str = delivery.OWNER, concurrency: int = 16) -> None:
+    def __init__(self, bot: Cupola, *, owner: str | None = None, concurrency: int = 16) -> None:
         self.bot = bot
-        self.owner = owner
+        self.owner = owner or bot.claimer
         self.concurrency = concurrency
         self.cards = CardMaker(bot.images, bot.net, remember=self._remember)
+        self.sent = delivery.SentBatcher(bot.db)
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._releases: set[asyncio.Task[Any]] = set()
@@ -86,6 +86,7 @@ class PhotoOfTheDay:
         await asyncio.gather(*tasks, return_exceptions=True)
         # Hand-backs run as their own tasks, so a second cancellation of a post cannot cut them short.
         await asyncio.gather(*list(self._releases), return_exceptions=True)
+        await self.sent.aclose()
 
     def _spawn(self, coro: Coroutine[Any, Any, Outcome]) -> asyncio.Task[Outcome]:
         task = asyncio.create_task(coro)
@@ -95,7 +96,11 @@ class PhotoOfTheDay:
 
     # ------------------------------------------------------------------ scheduled posts
     async def tick(self) -> list[Outcome]:
-        """Post every due photo of the day for the servers this process owns."""
+        """Post every due photo of the day for the servers this process owns.
+
+        The servers are claimed in batches (one transaction each), only a little ahead of what is
+        being posted: a process killed mid-way leaves few claims that need a look in the channel.
+        """
         if self._closed:
             return []
         async with self._lock:
@@ -106,21 +111,39 @@ class PhotoOfTheDay:
                 return []
             log.info("photo of the day: %d server(s) due", len(mine))
             gate = asyncio.Semaphore(self.concurrency)
-            tasks = [self._spawn(self._scheduled(d, gate)) for d in mine]
-            return list(await asyncio.gather(*tasks))
+            ahead = asyncio.Semaphore(self.concurrency + PREPARE_BATCH)
+            tasks: list[asyncio.Task[Outcome]] = []
+            outcomes: list[Outcome] = []
+            for start in range(0, len(mine), PREPARE_BATCH):
+                batch = mine[start : start + PREPARE_BATCH]
+                for _ in batch:
+                    await ahead.acquire()
+                try:
+                    prepared = await self.bot.db.run(
+                        potd.prepare_posts, batch, now=self.bot.clock(), owner=self.owner
+                    )
+                except Exception as exc:
+                    log.exception("could not prepare %d photo(s) of the day", len(batch))
+                    outcomes += [Outcome(d.guild_id, "failed", error=repr(exc)) for d in batch]
+                    for _ in batch:
+                        ahead.release()
+                    continue
+                for item, dp in zip(prepared, batch, strict=True):
+                    if item is None:
+                        outcomes.append(Outcome(dp.guild_id, "skipped"))
+                        ahead.release()
+                        continue
+                    tasks.append(self._spawn(self._post(item, gate, ahead)))
+            return outcomes + list(await asyncio.gather(*tasks))
 
-    async def _scheduled(self, due: schedule.DuePost, gate: asyncio.Semaphore) -> Outcome:
-        async with gate:
-            try:
-                prepared = await self.bot.db.run(
-                    potd.prepare_post, due, now=self.bot.clock(), owner=self.owner
-                )
-            except Exception as exc:
-                log.exception("guild %s: could not prepare the photo of the day", due.guild_id)
-                return Outcome(due.guild_id, "failed", error=repr(exc))
-            if prepared is None:
-                return Outcome(due.guild_id, "skipped")
-            return await self.deliver(prepared)
+    async def _post(
+        self, prepared: potd.Prepared, gate: asyncio.Semaphore, ahead: asyncio.Semaphore
+    ) -> Outcome:
+        try:
+            async with gate:
+                return await self.deliver(prepared)
+        finally:
+            ahead.release()
 
     # ------------------------------------------------------------------ extra posts
     async def post_now(self, guild_id: int, channel_id: int, request_id: int) -> Outcome | None:
@@ -140,29 +163,22 @@ class PhotoOfTheDay:
     async def _remember(self, photo_id: int, processed: ProcessedImage, path: str) -> None:
         await self.bot.db.run(catalog.remember_image, photo_id, processed, path)
 
-    async def _channel(self, channel_id: int) -> discord.abc.Messageable:
-        channel = self.bot.get_channel(channel_id)
-        if channel is None:
-            await self.bot.pacer.wait()
-            channel = await self.bot.fetch_channel(channel_id)
-        if not isinstance(channel, discord.abc.Messageable):
-            raise TypeError(f"channel {channel_id} cannot take messages")
-        return channel
+    def _channel(self, channel_id: int, guild_id: int) -> discord.abc.Messageable:
+        """A partial channel: no walk over every guild (Client.get_channel), no REST call; a channel
+        that is gone answers 404 on the post itself."""
+        return self.bot.get_partial_messageable(channel_id, guild_id=guild_id)
 
-    async def _earlier_post(self, channel: discord.abc.Messageable, day: date) -> discord.Message | None:
-        """Our post for ``day`` if an interrupted attempt made it after all (the nonce only lasts minutes)."""
+    async def _earlier_post(
+        self, channel: discord.abc.Messageable, claim: delivery.Claim, day: date
+    ) -> discord.Message | None:
+        """Our post for ``day`` if an interrupted attempt made it after all (same nonce, or its footer)."""
         marker = potd_marker(day)
+
+        def ours(message: discord.Message) -> bool:
+            return any(marker in ((e.footer.text if e.footer else None) or "") for e in message.embeds)
+
         me = self.bot.user.id if self.bot.user else None
-        await self.bot.pacer.wait()
-        try:
-            async for message in channel.history(limit=HISTORY_LOOKBACK):
-                if message.author.id != me:
-                    continue
-                if any(marker in ((e.footer.text if e.footer else None) or "") for e in message.embeds):
-                    return message
-        except discord.Forbidden:
-            log.warning("cannot read the history of channel %s to check for an earlier post", channel)
-        return None
+        return await delivery.find_earlier(channel, claim, me=me, marker=ours)
 
     async def deliver(self, prepared: potd.Prepared) -> Outcome:
         """Post a prepared photo of the day and record the result; never raises (except cancellation)."""
@@ -171,9 +187,9 @@ class PhotoOfTheDay:
         lang = self.guild_lang(prepared.guild_id)
         sending = False
         try:
-            channel = await self._channel(prepared.channel_id)
+            channel = self._channel(prepared.channel_id, prepared.guild_id)
             if day is not None and prepared.maybe_posted:
-                earlier = await self._earlier_post(channel, day)
+                earlier = await self._earlier_post(channel, claim, day)
                 if earlier is not None:
                     log.info(
                         "guild %s: the post for %s was made by an earlier attempt", prepared.guild_id, day
@@ -188,17 +204,12 @@ class PhotoOfTheDay:
                 file = discord.File(io.BytesIO(picture.card), filename=name)
                 image_url = f"attachment://{name}"
             embed = potd_embed(photo, lang, day=day, image_url=image_url, note=picture_note(picture, lang))
-            await self.bot.pacer.wait()
             sending = True  # from here on the message may reach Discord even if we are interrupted
             if file is not None:
                 message = await channel.send(embed=embed, file=file, nonce=claim.nonce)
             else:
                 message = await channel.send(embed=embed, nonce=claim.nonce)
-            await record_posted(
-                lambda: self.bot.db.run(delivery.mark_sent, claim.id, message.id, now=self.bot.clock()),
-                what=f"photo of the day {claim.key} in channel {prepared.channel_id}",
-                logger=log,
-            )
+            await self.sent.mark(claim.id, message.id, now=self.bot.clock())
             log.info(
                 "guild %s: posted photo %s (%s) in channel %s%s",
                 prepared.guild_id,

@@ -8,13 +8,16 @@ taken over (after a crash, once the lease has run out; after a clean stop, at on
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
+from sqlalchemy import false, update
 from sqlmodel import Session
 
 from bot import delivery
 from bot.delivery import Claim
+from bot.models import Delivery
 from bot.photos.catalog import POTD_KIND, PhotoView, count_showable, get_photo
 from bot.photos.rotation import choose_photo, potd_scope
 from bot.photos.schedule import DuePost
@@ -58,6 +61,7 @@ def _prepare(
     day: date | None,
     now: datetime,
     owner: str,
+    commit: bool = True,
     session: Session,
 ) -> Prepared | None:
     payload = {"day": day.isoformat()} if day else {}
@@ -69,6 +73,7 @@ def _prepare(
         now=now,
         payload=payload,
         owner=owner,
+        commit=commit,
         session=session,
     )
     if claim is None:
@@ -92,7 +97,7 @@ def _prepare(
 
 
 def prepare_post(
-    due: DuePost, *, now: datetime, owner: str = delivery.OWNER, session: Session
+    due: DuePost, *, now: datetime, owner: str = delivery.OWNER, commit: bool = True, session: Session
 ) -> Prepared | None:
     """Claim a server's post for its local day and fix its photo; None when there is nothing to do."""
     if count_showable(session=session, guild_id=due.guild_id) == 0:
@@ -106,8 +111,31 @@ def prepare_post(
         day=due.day,
         now=now,
         owner=owner,
+        commit=commit,
         session=session,
     )
+
+
+def prepare_posts(
+    dues: Sequence[DuePost], *, now: datetime, owner: str = delivery.OWNER, session: Session
+) -> list[Prepared | None]:
+    """Claim a batch of servers' posts in one transaction (the caller commits once for all).
+
+    Each server in its own savepoint: one that fails is logged and skipped, the others go on.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        # Take SQLite's write lock first (waiting for it under the busy timeout): a transaction that
+        # starts by reading and then writes fails at once if another connection wrote in between.
+        session.execute(update(Delivery).where(false()).values(attempts=Delivery.attempts))
+    out: list[Prepared | None] = []
+    for due in dues:
+        try:
+            with session.begin_nested():
+                out.append(prepare_post(due, now=now, owner=owner, commit=False, session=session))
+        except Exception:
+            log.exception("guild %s: could not prepare the photo of the day", due.guild_id)
+            out.append(None)
+    return out
 
 
 def prepare_extra(

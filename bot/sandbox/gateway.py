@@ -54,6 +54,8 @@ class GatewaySession:
     session_id: str
     shard_id: int
     shard_count: int
+    intents: int = -1
+    """What IDENTIFY asked for (-1: everything); message events go only to sessions that asked."""
     seq: int = 0
     buffer: list[dict[str, Any]] = field(default_factory=list)
     connection: GatewayConnection | None = None
@@ -122,7 +124,9 @@ class GatewayConnection:
         if shard_count != sandbox.shard_count or not 0 <= shard_id < shard_count:
             await self.ws.close(code=CLOSE_INVALID_SHARD, message=b"Invalid shard.")
             return
-        session = GatewaySession(secrets.token_hex(16), shard_id, shard_count)
+        session = GatewaySession(
+            secrets.token_hex(16), shard_id, shard_count, intents=int(data.get("intents", -1))
+        )
         # A new IDENTIFY for a shard replaces that shard's older sessions (one bot per sandbox).
         for old_id, old in list(sandbox.gateway_sessions.items()):
             if old.shard_id == shard_id:

@@ -37,6 +37,7 @@ API_PREFIX = "/api/v10"
 JSON_TYPE = "application/json"
 TOKEN_LIFETIME = 15 * 60
 NONCE_WINDOW = 5 * 60  # seconds during which Discord honours enforce_nonce
+MESSAGE_INTENTS = {True: 1 << 9, False: 1 << 12}  # GUILD_MESSAGES, DIRECT_MESSAGES
 BODY_JSON = web.RequestKey("sandbox_json", object)
 BODY_FILES = web.RequestKey("sandbox_files", list)
 
@@ -296,8 +297,11 @@ class Sandbox:
     async def dispatch(self, guild_id: int | None, event: str, data: Any) -> None:
         """Send a gateway event to the shard that owns ``guild_id`` (shard 0 for DMs)."""
         shard_id = shard_for(guild_id, self.shard_count) if guild_id else 0
+        needs = MESSAGE_INTENTS[guild_id is not None] if event.startswith("MESSAGE_") else 0
         for session in self.gateway_sessions.values():
             if session.shard_id == shard_id:
+                if needs and session.intents != -1 and not session.intents & needs:
+                    return  # like Discord: no message events without the GUILD/DIRECT_MESSAGES intent
                 payload = session.next_payload(event, data)
                 if session.connection is not None:
                     await session.connection.send(payload)

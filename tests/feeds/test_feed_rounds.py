@@ -438,3 +438,39 @@ async def test_the_loop_survives_a_failing_round_and_stops_with_the_cog(
     with contextlib.suppress(asyncio.CancelledError):
         await task
     assert task.done() and not cog.poll_loop.is_running()
+
+
+async def test_a_restarted_poller_does_not_parse_a_body_it_has_read(
+    feed_bot: Cupola,
+    sandbox: Sandbox,
+    feeds: FeedServer,
+    world: World,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 11: after a restart every 200 with an unchanged body was parsed again (the hash of the
+    last body lived only in memory); it is stored with the feed now."""
+    import bot.feeds.poller as poller_module
+
+    feeds.feed("/plain.xml", media_rss([Album(1)]))  # no ETag, no Last-Modified: always a 200
+    await watch(sandbox, feeds.url("/plain.xml"), world.albums)
+    clock.advance(2 * HOUR)
+    first = await poller(feed_bot).run_once()
+    assert (first.claimed, first.ok) == (1, 1)
+
+    parsed: list[int] = []
+    real_parse = poller_module.parse_feed_async
+
+    async def counting_parse(*args: Any, **kwargs: Any) -> Any:
+        parsed.append(1)
+        return await real_parse(*args, **kwargs)
+
+    monkeypatch.setattr(poller_module, "parse_feed_async", counting_parse)
+    restarted = FeedPoller(feed_bot, deliver=False)  # a new process: nothing in memory
+    clock.advance(2 * HOUR)
+    report = await restarted.run_once()
+    assert (report.claimed, report.ok, report.failed, parsed) == (1, 1, 0, [])
+    feeds.feed("/plain.xml", media_rss([Album(1), Album(2)]))  # a new body is read as ever
+    clock.advance(2 * HOUR)
+    report = await restarted.run_once()
+    assert (report.ok, report.new_entries, parsed) == (1, 1, [1])
