@@ -51,6 +51,8 @@ def setup_logging(level: str) -> None:
         stream=sys.stderr,
     )
     logging.getLogger("discord.client").setLevel(logging.ERROR if level != "DEBUG" else logging.DEBUG)
+    # Each migration step is a line at INFO; the operator needs them only when something goes wrong.
+    logging.getLogger("alembic").setLevel(logging.WARNING if level != "DEBUG" else logging.DEBUG)
 
 
 SHUTDOWN_GRACE_S = 7.0

@@ -19,8 +19,8 @@ DISCORD_API = "https://discord.com/api/v10"
 CONFIG_ENV = "CUPOLA_CONFIG"
 ENV_PREFIX = "CUPOLA_"
 # Variables with the prefix that are not settings: the config path and the test harness's own.
-ENV_NOT_SETTINGS = (CONFIG_ENV,)
-ENV_NOT_SETTINGS_PREFIXES = ("CUPOLA_TEST_",)
+ENV_NOT_SETTINGS = (CONFIG_ENV, "CUPOLA_CACHE_DIR")  # the cache folder is read before settings load
+ENV_NOT_SETTINGS_PREFIXES = ("CUPOLA_TEST_", "CUPOLA_BENCH_")
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg")
 DATABASE_URL_HELP = "sqlite:///PATH or postgresql://user:password@host:5432/dbname"
 

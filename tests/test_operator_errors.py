@@ -111,7 +111,7 @@ async def test_sync_for_a_server_the_bot_is_not_in(tmp_path: Path) -> None:
         (
             "CUPOLA_DISCORD_TOKN",
             "environment variable CUPOLA_DISCORD_TOKN: unknown setting [discord] tokn; allowed: token, "
-            "api_base, gateway_url, sync_on_start, shard_count, shard_ids; did you mean CUPOLA_DISCORD_TOKEN?",
+            "api_base, gateway_url, sync_on_start, shard_count, shard_ids, global_rate_limit, process_name; did you mean CUPOLA_DISCORD_TOKEN?",
         ),
         ("CUPOLA_DATABSE_URL", "environment variable CUPOLA_DATABSE_URL: unknown section; variables are"),
         ("CUPOLA_CONFG", "did you mean CUPOLA_CONFIG?"),
