@@ -387,7 +387,7 @@ def analyse(question: str) -> Question:
     if focus is not None:
         for concept in concepts:
             if concept.label == focus or focus in concept.every:
-                concept.focus = True  # type: ignore[misc]
+                concept.focus = True
                 break
         else:
             if focus == "weigh":

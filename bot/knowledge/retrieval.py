@@ -300,14 +300,6 @@ class SentenceIndex:
         hits.sort(key=lambda h: (-h.score, h.sentence))
         return hits[:limit]
 
-    def neighbours(self, sid: int) -> tuple[str | None, str | None]:
-        entry = self.articles.get(self.owner[sid])
-        if entry is None:
-            return None, None
-        before = self.texts[sid - 1] if sid - 1 >= entry.first else None
-        after = self.texts[sid + 1] if sid + 1 < entry.last else None
-        return before, after
-
     def closest_term(self, term: str) -> str | None:
         """A word of the articles spelt nearly like ``term`` ("Moghbelli" → "moghbeli"), or None."""
         from rapidfuzz import fuzz, process
