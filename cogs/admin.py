@@ -291,7 +291,7 @@ class Admin(commands.Cog):
                 data, filename=filename, guild_id=interaction.guild_id, created_by=interaction.user.id
             )
         except ArticleError as exc:
-            raise UserFacingError(str(exc), key="admin.refused", reason=str(exc)) from None
+            raise UserFacingError(str(exc), key=exc.code, **exc.params) from None
         await self.bot.db.run(
             admin.record,
             guild_id=interaction.guild_id,

@@ -7,6 +7,7 @@ import pytest
 from bot.core import Cupola
 from bot.help import EXAMPLE_QUESTIONS, command_list
 from bot.i18n import t
+from bot.render.knowledge import answer_text
 from bot.sandbox import Sandbox
 
 
@@ -64,4 +65,4 @@ async def test_the_example_questions_are_answered_from_the_shipped_articles(bot:
     for key in EXAMPLE_QUESTIONS:
         question = t(key, lang)
         answer = bot.knowledge.answer(question, guild_id=None)
-        assert answer.found, f"{question!r} is not answered: {answer.text}"
+        assert answer.found, f"{question!r} is not answered: {answer_text(answer)}"

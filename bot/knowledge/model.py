@@ -13,7 +13,19 @@ from typing import Any
 
 
 class ArticleError(ValueError):
-    """The file cannot be read as an article; the message says what is wrong for the uploader."""
+    """The file cannot be read as an article. ``code`` is the catalog key (``bot/locale/knowledge.toml``)
+    saying what is wrong and what to do; the render layer words it in the uploader's language."""
+
+    def __init__(self, code: str, **params: object) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+    def __str__(self) -> str:
+        """English, for logs and the operator's command line."""
+        from bot.i18n import t  # the catalog, not the render layer: no Discord objects involved
+
+        return t(self.code, "en", **self.params)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,12 @@ import datetime as dt
 import logging
 import re
 import threading
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
-from bot.knowledge import answering, bilingual, phrasing
+from bot.knowledge import answering, bilingual
 from bot.knowledge.analysis import QuestionAnalysis, Unit, analyse_question, index_terms
 from bot.knowledge.extract import NAME_RE, clean_name
 from bot.knowledge.lexicon import AGENCIES, ZH_NUMERAL_CHARS, normalize_text
@@ -40,7 +41,48 @@ _ID_MASK = (1 << 72) - 1
 _ID_INDEX = (1 << 24) - 1
 
 Scope = int | None
+# The /iss facts card's lines, in order (their labels are in bot/locale/answers.toml).
+FACT_CARD_KEYS = (
+    "orbit_period",
+    "orbits_per_day",
+    "altitude",
+    "speed",
+    "temperature_min",
+    "temperature_max",
+    "temperature_interior",
+    "continuous_presence_years",
+    "continuous_presence_since",
+    "first_crew_year",
+    "first_crew_size",
+    "visitors",
+    "countries",
+    "crew_size",
+    "mass",
+)
 _HAN = re.compile("[\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """What a structured answer states, as a code and its values; ``bot/render/phrasing.py`` words it.
+
+    Codes: ``fact`` (``fact``, ``station``, ``companion``), ``temperature_range`` (``low``, ``high``),
+    ``crew`` (``members`` filtered by ``agency`` / ``role``, ``count``: say how many), ``crew_count``,
+    ``crew_member`` (one member), ``credit`` (``credits``, ``photographer``), ``photographer``.
+    """
+
+    code: str
+    fact: FactRef | None = None
+    station: str | None = None
+    companion: FactRef | None = None
+    low: FactRef | None = None
+    high: FactRef | None = None
+    members: tuple[CrewRef, ...] = ()
+    agency: str | None = None
+    role: str | None = None
+    count: bool = False
+    credits: tuple[str, ...] = ()
+    photographer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,7 +91,7 @@ class Answer:
 
     found: bool
     language: str
-    text: str
+    text: str  # the value read from the sentence, or the sentence itself; empty with a statement
     quote: str | None = None
     article_id: int | None = None
     article_title: str | None = None
@@ -59,20 +101,17 @@ class Answer:
     quote_language: str | None = None  # the language the quoted sentence is written in
     question: str = ""  # as asked, for the "not in my articles" reply
     suggestions: list[str] = field(default_factory=list)  # nearest article titles when nothing is found
+    statement: Statement | None = None  # a structured answer: what to say, worded by the render layer
 
 
 @dataclass(frozen=True)
 class KeyFact:
-    """One line of the /iss facts card, in both languages, with its source."""
+    """One line of the /iss facts card with its source (worded by the render layer)."""
 
     key: str
-    label: str
-    label_zh: str
-    value: str
-    value_zh: str
-    text: str
-    text_zh: str
     fact: FactRef
+    station: str | None
+    companion: FactRef | None
     quote: str
     article_id: int
     article_title: str
@@ -97,30 +136,29 @@ class CrewEntry:
 
 @dataclass(slots=True)
 class _Article:
+    """What the structured answers need of an article; its sentences live in the sentence index."""
+
     article_id: int
     scope: Scope
-    parsed: ParsedArticle
-    pids: list[int]
+    title: str
+    published: dt.date | None
+    language: str
     station: str | None
     order: tuple[int, int]
-
-    @property
-    def title(self) -> str:
-        return self.parsed.title
-
-
-@dataclass(slots=True)
-class _Passage:
-    article: _Article
-    index: int
-    text: str
-    language: str
+    crew: tuple[CrewRef, ...]
+    facts: tuple[FactRef, ...]
+    credits: tuple[str, ...]  # image credits, in order, each once
+    credit_passages: tuple[int, ...]  # passage indexes of the credited images' captions, in order
+    photographer: str | None
+    photographer_passage: int | None
+    passage_numbers: array | None  # each sentence's passage index, when it is not simply 0, 1, 2 …
 
 
 @dataclass(order=True, slots=True)
 class _FactEntry:
     order: tuple[int, int]
-    pid: int = field(compare=False)
+    offset: int = field(compare=False)  # the fact's sentence, counted from the article's first
+    language: str = field(compare=False)
     fact: FactRef = field(compare=False)
     article: _Article = field(compare=False)
 
@@ -347,19 +385,18 @@ class KnowledgeIndex:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._articles: dict[int, _Article] = {}
-        self._passages: dict[int, _Passage] = {}
         self._facts: dict[tuple[Scope, str, str], list[_FactEntry]] = {}
-        self._facts_by_pid: dict[int, list[_FactEntry]] = {}
+        self._facts_of: dict[int, list[_FactEntry]] = {}  # article id -> its facts
         self._crew_articles: dict[Scope, list[tuple[tuple[int, int], int]]] = {}
         self._photo_articles: dict[Scope, list[tuple[tuple[int, int], int]]] = {}
         self._names: dict[Scope, dict[str, list[tuple[tuple[int, int], int, CrewRef]]]] = {}
         self._name_keys: dict[Scope, list[str]] = {}
         self._name_tokens: dict[tuple[Scope, str], set[str]] = {}
         self._name_parts: dict[Scope, list[tuple[str, str]]] = {}
-        self._next_pid = 0
         self._sentences = SentenceIndex()
         self._bulk: list[tuple[list[Any], Callable[[Any], Any] | None]] | None = None
-        self._old_terms: dict[int, set[str]] = {}  # lexicon terms of passages asked about, on demand
+        # lexicon terms of the sentences asked about, by (article id, offset), computed on demand
+        self._old_terms: dict[tuple[int, int], set[str]] = {}
 
     # -----------------------------------------------------------------------------------------
     # Building
@@ -384,32 +421,49 @@ class KnowledgeIndex:
             sentence_terms = [term_set(p.text) for p in parsed.passages]
             title_terms = term_set(parsed.title)
         station = _station_of(title_terms, sentence_terms)
-        # The index keeps the terms; the parse kept in memory does not need its copy of them.
-        parsed = replace(parsed, passage_terms=[], title_terms=[])
+        passages = parsed.passages
+        numbers = [p.index for p in passages]
+        credits = tuple(dict.fromkeys(img.credit for img in parsed.images if img.credit))
+        rec = _Article(
+            article_id,
+            guild_id,
+            parsed.title,
+            parsed.published,
+            parsed.language,
+            station,
+            _order(parsed, article_id),
+            tuple(parsed.crew),
+            tuple(f for f in parsed.facts if f.key != "number"),
+            credits,
+            tuple(
+                dict.fromkeys(
+                    img.passage_index for img in parsed.images if img.credit and img.passage_index is not None
+                )
+            ),
+            parsed.photographer,
+            parsed.photographer_passage,
+            None if numbers == list(range(len(numbers))) else array("I", numbers),
+        )
+        scope: Scope = guild_id
         with self._lock:
             if article_id in self._articles:
                 self.remove_article(article_id)
-            scope: Scope = guild_id
-            rec = _Article(article_id, scope, parsed, [], station, _order(parsed, article_id))
-            for passage in parsed.passages:
-                pid = self._next_pid
-                self._next_pid += 1
-                rec.pids.append(pid)
-                language = parsed.language if _HAN.search(passage.text) else "en"
-                self._passages[pid] = _Passage(rec, passage.index, passage.text, language)
-            by_index = dict(zip((p.index for p in parsed.passages), rec.pids, strict=True))
-            for fact in parsed.facts:
-                pid = by_index.get(fact.passage_index)
-                if pid is None or fact.key == "number":
+            offset_of = {n: i for i, n in enumerate(numbers)}
+            entries = []
+            for fact in rec.facts:
+                offset = offset_of.get(fact.passage_index)
+                if offset is None:
                     continue
-                entry = _FactEntry(rec.order, pid, fact, rec)
-                lang = self._passages[pid].language
+                lang = rec.language if _HAN.search(passages[offset].text) else "en"
+                entry = _FactEntry(rec.order, offset, lang, fact, rec)
                 self._insert(self._facts.setdefault((scope, fact.key, lang), []), entry)
-                self._facts_by_pid.setdefault(pid, []).append(entry)
-            if parsed.crew:
+                entries.append(entry)
+            if entries:
+                self._facts_of[article_id] = entries
+            if rec.crew:
                 self._insert(self._crew_articles.setdefault(scope, []), (rec.order, article_id))
                 names = self._names.setdefault(scope, {})
-                for member in parsed.crew:
+                for member in rec.crew:
                     key = _name_key(member.name)
                     if key not in names:
                         self._insert(self._name_keys.setdefault(scope, []), key)
@@ -417,7 +471,7 @@ class KnowledgeIndex:
                             self._name_tokens.setdefault((scope, token), set()).add(key)
                             self._insert(self._name_parts.setdefault(scope, []), (token, key))
                     self._insert(names.setdefault(key, []), (rec.order, article_id, member), key=_first_two)
-            if parsed.photographer or any(img.credit for img in parsed.images):
+            if rec.photographer or rec.credits:
                 self._insert(self._photo_articles.setdefault(scope, []), (rec.order, article_id))
             self._articles[article_id] = rec
             self._sentences.add(
@@ -425,12 +479,12 @@ class KnowledgeIndex:
                 guild_id=guild_id,
                 title=parsed.title,
                 title_terms=title_terms,
-                sentences=[p.text for p in parsed.passages],
+                sentences=[p.text for p in passages],
                 sentence_terms=sentence_terms,
-                paragraphs=[0 for p in parsed.passages],
+                paragraphs=[0 for p in passages],
                 language=parsed.language,
             )
-        log.debug("indexed article %s (%s passages, guild %s)", article_id, len(rec.pids), guild_id)
+        log.debug("indexed article %s (%s passages, guild %s)", article_id, len(passages), guild_id)
 
     def _insert(self, items: list[Any], item: Any, key: Callable[[Any], Any] | None = None) -> None:
         """Keep a list sorted; while loading many articles, append now and sort once in ``end_bulk``."""
@@ -459,26 +513,24 @@ class KnowledgeIndex:
             rec = self._articles.pop(article_id, None)
             if rec is None:
                 return False
+            for offset in range(self._sentence_count(rec)):
+                self._old_terms.pop((article_id, offset), None)
             self._sentences.remove(article_id)
             scope = rec.scope
-            for pid in rec.pids:
-                self._old_terms.pop(pid, None)
-                for entry in self._facts_by_pid.pop(pid, ()):
-                    lang = self._passages[pid].language
-                    entries = self._facts.get((scope, entry.fact.key, lang), [])
-                    pos = bisect.bisect_left(entries, entry)
-                    while pos < len(entries) and entries[pos].order == entry.order:
-                        if entries[pos] is entry:
-                            del entries[pos]
-                            break
-                        pos += 1
-                self._passages.pop(pid, None)
+            for entry in self._facts_of.pop(article_id, ()):
+                entries = self._facts.get((scope, entry.fact.key, entry.language), [])
+                pos = bisect.bisect_left(entries, entry)
+                while pos < len(entries) and entries[pos].order == entry.order:
+                    if entries[pos] is entry:
+                        del entries[pos]
+                        break
+                    pos += 1
             for table in (self._crew_articles, self._photo_articles):
                 entries = table.get(scope)
                 if entries and (rec.order, article_id) in entries:
                     entries.remove((rec.order, article_id))
             names = self._names.get(scope, {})
-            for member in rec.parsed.crew:
+            for member in rec.crew:
                 key = _name_key(member.name)
                 listed = names.get(key)
                 if not listed:
@@ -509,31 +561,20 @@ class KnowledgeIndex:
         """The station's headline numbers, newest source first, for the /iss facts card."""
         out: list[KeyFact] = []
         with self._lock:
-            for key in phrasing.LABELS:
+            for key in FACT_CARD_KEYS:
                 entry = next(self._iter_facts(key, _scopes(guild_id), None, {station}), None)
                 if entry is None:
                     continue
-                companion = self._companion(entry)
-                label, label_zh = phrasing.LABELS[key]
-                passage = self._passages[entry.pid]
                 out.append(
                     KeyFact(
                         key=key,
-                        label=label,
-                        label_zh=label_zh,
-                        value=phrasing.value_text(entry.fact),
-                        value_zh=phrasing.value_text(entry.fact, zh=True),
-                        text=phrasing.fact_sentence(
-                            entry.fact, entry.article.station, zh=False, companion=companion
-                        ),
-                        text_zh=phrasing.fact_sentence(
-                            entry.fact, entry.article.station, zh=True, companion=companion
-                        ),
                         fact=entry.fact,
-                        quote=_clip(passage.text, MAX_QUOTE_CHARS),
+                        station=entry.article.station,
+                        companion=self._companion(entry),
+                        quote=_clip(self._text(entry.article, entry.offset), MAX_QUOTE_CHARS),
                         article_id=entry.article.article_id,
                         article_title=entry.article.title,
-                        article_date=entry.article.parsed.published,
+                        article_date=entry.article.published,
                     )
                 )
         return out
@@ -549,7 +590,7 @@ class KnowledgeIndex:
             rec = self._latest(self._crew_articles, _scopes(guild_id), stations, None)
             if rec is None:
                 return []
-            return [self._crew_entry(rec, m) for m in rec.parsed.crew]
+            return [self._crew_entry(rec, m) for m in rec.crew]
 
     def find_crew(self, name_prefix: str, guild_id: int | None, limit: int = 25) -> list[CrewEntry]:
         """Autocomplete: names whose full name or any name part starts with the typed text."""
@@ -600,9 +641,7 @@ class KnowledgeIndex:
 
     @staticmethod
     def _crew_entry(rec: _Article, member: CrewRef) -> CrewEntry:
-        return CrewEntry(
-            member.name, member.agency, member.role, rec.article_id, rec.title, rec.parsed.published
-        )
+        return CrewEntry(member.name, member.agency, member.role, rec.article_id, rec.title, rec.published)
 
     # -----------------------------------------------------------------------------------------
     # Answering
@@ -641,7 +680,7 @@ class KnowledgeIndex:
             found.quote,
             rec.article_id,
             rec.title,
-            rec.parsed.published,
+            rec.published,
             [rec.title],
             "value" if found.lead else "passage",
             quote_language=found.quote_language,
@@ -671,7 +710,6 @@ class KnowledgeIndex:
     def _answer_intent(
         self, qa: QuestionAnalysis, intent: str, scopes: tuple[Scope, ...], stations: set[str]
     ) -> Answer | None:
-        zh = qa.language == "zh"
         if intent == "temperature":
             return self._answer_temperature(qa, scopes, stations)
         if intent in ("crew_list", "crew_size"):
@@ -694,16 +732,13 @@ class KnowledgeIndex:
             entry = self._best_fact("continuous_presence_years", qa, scopes, stations, leftover)
         if entry is None:
             return None
-        text = phrasing.fact_sentence(
-            entry.fact, entry.article.station, zh=zh, companion=self._companion(entry)
-        )
-        return self._fact_answer(qa, entry, text, f"fact:{entry.fact.key}", scopes)
+        said = Statement("fact", entry.fact, entry.article.station, self._companion(entry))
+        return self._fact_answer(qa, entry, said, f"fact:{entry.fact.key}", scopes)
 
     def _answer_temperature(
         self, qa: QuestionAnalysis, scopes: tuple[Scope, ...], stations: set[str]
     ) -> Answer | None:
         c = qa.concepts
-        zh = qa.language == "zh"
         wants_low = bool(c & {"cold", "low", "night", "q_how_cold"})
         wants_high = bool(c & {"hot", "high", "sun", "q_how_hot"})
         leftover = self._leftover(qa, "temperature")
@@ -725,24 +760,25 @@ class KnowledgeIndex:
             if low is not None and high is not None and low.article is not high.article:
                 # Never splice two articles into one range: take the other end from the same article.
                 high = next(
-                    (e for e in self._facts_by_pid_of(low.article) if e.fact.key == "temperature_max"), None
+                    (
+                        e
+                        for e in self._facts_of.get(low.article.article_id, ())
+                        if e.fact.key == "temperature_max"
+                    ),
+                    None,
                 )
-            text = phrasing.temperature_range_sentence(
-                low.fact if low else None, high.fact if high else None, zh=zh
+            said = Statement(
+                "temperature_range", low=low.fact if low else None, high=high.fact if high else None
             )
             main = low or high
             assert main is not None
-            return self._fact_answer(qa, main, text, "fact:temperature", scopes)
+            return self._fact_answer(qa, main, said, "fact:temperature", scopes)
         entry = found[0]
-        text = phrasing.fact_sentence(entry.fact, entry.article.station, zh=zh)
-        return self._fact_answer(qa, entry, text, f"fact:{entry.fact.key}", scopes)
-
-    def _facts_by_pid_of(self, rec: _Article) -> Iterator[_FactEntry]:
-        for pid in rec.pids:
-            yield from self._facts_by_pid.get(pid, ())
+        said = Statement("fact", entry.fact, entry.article.station)
+        return self._fact_answer(qa, entry, said, f"fact:{entry.fact.key}", scopes)
 
     def _fact_answer(
-        self, qa: QuestionAnalysis, entry: _FactEntry, text: str, kind: str, scopes: tuple[Scope, ...]
+        self, qa: QuestionAnalysis, entry: _FactEntry, said: Statement, kind: str, scopes: tuple[Scope, ...]
     ) -> Answer:
         sources = [entry.article.title]
         stations = {entry.article.station} if entry.article.station else None
@@ -751,15 +787,15 @@ class KnowledgeIndex:
                 break
             if other.article.title not in sources:
                 sources.append(other.article.title)
-        passage = self._passages[entry.pid]
         return Answer(
             found=True,
             language=qa.language,
-            text=_clip(text, MAX_ANSWER_CHARS),
-            quote=_clip(passage.text, MAX_QUOTE_CHARS),
+            text="",
+            statement=said,
+            quote=_clip(self._text(entry.article, entry.offset), MAX_QUOTE_CHARS),
             article_id=entry.article.article_id,
             article_title=entry.article.title,
-            article_date=entry.article.parsed.published,
+            article_date=entry.article.published,
             sources=sources,
             kind=kind,
         )
@@ -769,7 +805,7 @@ class KnowledgeIndex:
         wanted = {"visitors": "countries", "first_crew_year": "first_crew_size"}.get(entry.fact.key)
         if wanted is None:
             return None
-        for fact in entry.article.parsed.facts:
+        for fact in entry.article.facts:
             if fact.key == wanted and fact.passage_index == entry.fact.passage_index:
                 return fact
         return None
@@ -809,24 +845,18 @@ class KnowledgeIndex:
         if not leftover:
             return next(self._iter_facts(key, scopes, qa.language, stations), None)
         # Every word the intent does not explain must be in the fact's own sentence.
-        pids = [
-            entry.pid
-            for scope in scopes
-            for lang in ("en", "zh")
-            for entry in self._facts.get((scope, key, lang), ())
-            if all(self._has_unit(entry.pid, unit) for unit in leftover)
-        ]
         best: tuple[tuple[int, tuple[int, int]], _FactEntry] | None = None
-        for pid in pids:
-            for entry in self._facts_by_pid.get(pid, ()):
-                if entry.fact.key != key:
-                    continue
-                station = entry.article.station
-                if station is not None and station not in stations:
-                    continue
-                rank = (int(self._passages[pid].language == qa.language), entry.order)
-                if best is None or rank > best[0]:
-                    best = (rank, entry)
+        for scope in scopes:
+            for lang in ("en", "zh"):
+                for entry in self._facts.get((scope, key, lang), ()):
+                    station = entry.article.station
+                    if station is not None and station not in stations:
+                        continue
+                    if not all(self._has_unit(entry.article, entry.offset, unit) for unit in leftover):
+                        continue
+                    rank = (int(entry.language == qa.language), entry.order)
+                    if best is None or rank > best[0]:
+                        best = (rank, entry)
         return best[1] if best else None
 
     def _leftover(self, qa: QuestionAnalysis, intent: str) -> list[Unit]:
@@ -852,7 +882,6 @@ class KnowledgeIndex:
     def _answer_crew(
         self, qa: QuestionAnalysis, intent: str, scopes: tuple[Scope, ...], stations: set[str]
     ) -> Answer | None:
-        zh = qa.language == "zh"
         if self._leftover_outside_roster(qa, intent):
             return None
         agency = next(iter(sorted(qa.agencies)), None)
@@ -860,11 +889,11 @@ class KnowledgeIndex:
         if intent == "crew_size" and not agency:
             entry = next(self._iter_facts("crew_size", scopes, qa.language, stations), None)
             if entry is not None and (rec is None or entry.order >= rec.order):
-                text = phrasing.fact_sentence(entry.fact, entry.article.station, zh=zh)
-                return self._fact_answer(qa, entry, text, "fact:crew_size", scopes)
+                said = Statement("fact", entry.fact, entry.article.station)
+                return self._fact_answer(qa, entry, said, "fact:crew_size", scopes)
         if rec is None:
             return None
-        members = list(rec.parsed.crew)
+        members = list(rec.crew)
         role = next((r for r in ("commander", "engineer") if r in qa.concepts), None)
         if role:
             members = [m for m in members if m.role and role in m.role]
@@ -872,24 +901,22 @@ class KnowledgeIndex:
             members = [m for m in members if m.agency == agency]
         if not members:
             return None
-        text = phrasing.crew_list_sentence(
-            members, zh=zh, agency=agency, count=intent == "crew_size", role=role
-        )
         if intent == "crew_size" and not agency:
-            text = (
-                f"文章列出了{len(members)}名乘员。"
-                if zh
-                else f"The article lists {len(members)} crew members. "
-            ) + (phrasing.crew_list_sentence(members, zh=zh))
+            said = Statement("crew_count", members=tuple(members))
+        else:
+            said = Statement(
+                "crew", members=tuple(members), agency=agency, role=role, count=intent == "crew_size"
+            )
         quote = self._sentence_with(rec, members[0].name)
         return Answer(
             found=True,
             language=qa.language,
-            text=_clip(text, MAX_ANSWER_CHARS),
+            text="",
+            statement=said,
             quote=quote,
             article_id=rec.article_id,
             article_title=rec.title,
-            article_date=rec.parsed.published,
+            article_date=rec.published,
             sources=[rec.title],
             kind="crew",
         )
@@ -902,15 +929,15 @@ class KnowledgeIndex:
 
     def _answer_member(self, qa: QuestionAnalysis, member: CrewEntry) -> Answer:
         rec = self._articles[member.article_id]
-        text = phrasing.crew_member_sentence(member.ref, zh=qa.language == "zh")
         return Answer(
             found=True,
             language=qa.language,
-            text=text,
+            text="",
+            statement=Statement("crew_member", members=(member.ref,)),
             quote=self._sentence_with(rec, member.name),
             article_id=rec.article_id,
             article_title=rec.title,
-            article_date=rec.parsed.published,
+            article_date=rec.published,
             sources=[rec.title],
             kind="crew_member",
         )
@@ -918,50 +945,37 @@ class KnowledgeIndex:
     def _answer_photo(
         self, qa: QuestionAnalysis, intent: str, scopes: tuple[Scope, ...], stations: set[str]
     ) -> Answer | None:
-        zh = qa.language == "zh"
         leftover = self._leftover(qa, intent)
         need_credit = intent == "credit"
 
         def usable(rec: _Article) -> bool:
             # Extra words ('of the Moon', 'during the flyaround') must be in the sentence we rely on.
             if need_credit:
-                indexes = {img.passage_index for img in rec.parsed.images if img.credit}
-                if not indexes:
+                indexes: set[int | None] = set(rec.credit_passages)
+                if not rec.credits:
                     return False
-            elif rec.parsed.photographer is None:
+            elif rec.photographer is None:
                 return False
             else:
-                indexes = {rec.parsed.photographer_passage}
+                indexes = {rec.photographer_passage}
             return all(self._passages_have(rec, indexes, unit) for unit in leftover)
 
         rec = self._latest(self._photo_articles, scopes, stations, usable, language=qa.language)
         if rec is None:
             return None
-        parsed = rec.parsed
         if need_credit:
-            credits = list(dict.fromkeys(img.credit for img in parsed.images if img.credit))
-            joined = "、".join(credits) if zh else ", ".join(credits)
-            text = f"这些图片的来源（版权）是：{joined}。" if zh else f"The photos are credited to {joined}."
-            caption_pid = next((img.passage_index for img in parsed.images if img.credit), None)
-            quote = self._passage_text(rec, caption_pid)
-            if parsed.photographer:
-                text += (
-                    f"拍摄者是{parsed.photographer}。"
-                    if zh
-                    else f" They were taken by {parsed.photographer}."
-                )
+            quote = self._passage_text(rec, next(iter(rec.credit_passages), None))
         else:
-            name = parsed.photographer
-            text = f"这些照片由{name}拍摄。" if zh else f"{name} took the photos."
-            quote = self._passage_text(rec, parsed.photographer_passage)
+            quote = self._passage_text(rec, rec.photographer_passage)
         return Answer(
             found=True,
             language=qa.language,
-            text=text,
+            text="",
+            statement=Statement(intent, credits=rec.credits, photographer=rec.photographer),
             quote=quote,
             article_id=rec.article_id,
             article_title=rec.title,
-            article_date=parsed.published,
+            article_date=rec.published,
             sources=[rec.title],
             kind=intent,
         )
@@ -987,40 +1001,51 @@ class KnowledgeIndex:
                 if accept is not None and not accept(rec):
                     continue
                 candidates.append(rec)
-                if language is None or rec.parsed.language == language:
+                if language is None or rec.language == language:
                     break
         if not candidates:
             return None
-        return max(
-            candidates, key=lambda r: (language is not None and r.parsed.language == language, r.order)
-        )
+        return max(candidates, key=lambda r: (language is not None and r.language == language, r.order))
 
-    def _passage_text(self, rec: _Article, index: int | None) -> str | None:
+    def _sentence_count(self, rec: _Article) -> int:
+        entry = self._sentences.articles[rec.article_id]
+        return entry.last - entry.first
+
+    def _text(self, rec: _Article, offset: int) -> str:
+        return self._sentences.texts[self._sentences.articles[rec.article_id].first + offset] or ""
+
+    def _offset(self, rec: _Article, index: int | None) -> int | None:
+        """Where passage ``index`` of an article is among its sentences."""
         if index is None:
             return None
-        for passage in rec.parsed.passages:
-            if passage.index == index:
-                return _clip(passage.text, MAX_QUOTE_CHARS)
-        return None
+        if rec.passage_numbers is None:
+            return index if 0 <= index < self._sentence_count(rec) else None
+        try:
+            return rec.passage_numbers.index(index)
+        except ValueError:
+            return None
+
+    def _passage_text(self, rec: _Article, index: int | None) -> str | None:
+        offset = self._offset(rec, index)
+        return None if offset is None else _clip(self._text(rec, offset), MAX_QUOTE_CHARS)
 
     def _sentence_with(self, rec: _Article, needle: str) -> str | None:
-        for passage in rec.parsed.passages:
-            if needle in passage.text:
-                return _clip(passage.text, MAX_QUOTE_CHARS)
+        for offset in range(self._sentence_count(rec)):
+            text = self._text(rec, offset)
+            if needle in text:
+                return _clip(text, MAX_QUOTE_CHARS)
         return None
 
     def _passages_have(self, rec: _Article, indexes: set[int | None], unit: Unit) -> bool:
-        position = {p.index: i for i, p in enumerate(rec.parsed.passages)}
-        return any(
-            index is not None and index in position and self._has_unit(rec.pids[position[index]], unit)
-            for index in indexes
-        )
+        offsets = (self._offset(rec, index) for index in indexes)
+        return any(offset is not None and self._has_unit(rec, offset, unit) for offset in offsets)
 
-    def _has_unit(self, pid: int, unit: Unit) -> bool:
-        """Whether a passage has every term of a lexicon unit (terms computed on first use, then kept)."""
-        terms = self._old_terms.get(pid)
+    def _has_unit(self, rec: _Article, offset: int, unit: Unit) -> bool:
+        """Whether a sentence has every term of a lexicon unit (terms computed on first use, then kept)."""
+        key = (rec.article_id, offset)
+        terms = self._old_terms.get(key)
         if terms is None:
-            terms = self._old_terms[pid] = index_terms(self._passages[pid].text)
+            terms = self._old_terms[key] = index_terms(self._text(rec, offset))
         return all(t in terms for t in unit.terms)
 
     def _mentioned_member(self, qa: QuestionAnalysis, scopes: tuple[Scope, ...]) -> CrewEntry | None:
@@ -1055,7 +1080,7 @@ class KnowledgeIndex:
         with self._lock:
             return {
                 "articles": len(self._articles),
-                "passages": len(self._passages),
+                "passages": self._sentences.live,
                 "terms": self._sentences.stats()["terms"],
             }
 
@@ -1108,4 +1133,12 @@ def _name_key(name: str) -> str:
     return " ".join(normalize_text(name).casefold().replace(".", " ").split())
 
 
-__all__ = ["COVERAGE_THRESHOLD", "Answer", "CrewEntry", "KeyFact", "KnowledgeIndex"]
+__all__ = [
+    "COVERAGE_THRESHOLD",
+    "FACT_CARD_KEYS",
+    "Answer",
+    "CrewEntry",
+    "KeyFact",
+    "KnowledgeIndex",
+    "Statement",
+]

@@ -10,6 +10,10 @@ from bot.i18n import t
 from bot.knowledge.lexicon import agency_zh
 from bot.knowledge.qa import Answer, CrewEntry, KeyFact
 from bot.render import BRAND_COLOUR
+from bot.render.phrasing import fact_sentence, statement_text, value_text
+from bot.render.phrasing import label as fact_label
+
+MAX_ANSWER_CHARS = 1500
 
 NOT_FOUND_COLOUR = discord.Colour(0x718096)
 
@@ -39,6 +43,19 @@ def quoted_from(answer: Answer, lang: str) -> str | None:
     return t("iss.quoted_from", lang, language=t(f"lang.{answer.quote_language}", lang))
 
 
+def answer_text(answer: Answer) -> str:
+    """The answer itself, in the question's language: the value read out, the quoted sentence, or what
+    a structured answer states (the station's figures, its crew, photo credits)."""
+    if answer.statement is not None:
+        return clip(statement_text(answer.statement, zh=answer.language == "zh"), MAX_ANSWER_CHARS)
+    return answer.text
+
+
+def fact_text(fact: KeyFact, lang: str) -> str:
+    """A facts-card line as a sentence."""
+    return fact_sentence(fact.fact, fact.station, zh=lang == "zh", companion=fact.companion)
+
+
 def answer_embed(question: str, answer: Answer, lang: str) -> discord.Embed:
     """The question as the title, the answer first, then the quoted sentence and the article."""
     title = clip(" ".join(question.split()), 256)
@@ -46,9 +63,10 @@ def answer_embed(question: str, answer: Answer, lang: str) -> discord.Embed:
         # The answer speaks the question's language; the labels around it the member's.
         body = not_found_text(answer, answer.language)
         return discord.Embed(title=title, description=clip(body, 4096), colour=NOT_FOUND_COLOUR)
-    lead = f"**{answer.text}**" if answer.kind == "value" else answer.text
+    text = answer_text(answer)
+    lead = f"**{text}**" if answer.kind == "value" else text
     embed = discord.Embed(title=title, description=clip(lead, 4096), colour=BRAND_COLOUR)
-    if (answer.quote and answer.quote != answer.text) or answer.kind == "value":
+    if (answer.quote and answer.quote != text) or answer.kind == "value":
         name = t("iss.quote", lang)
         note = quoted_from(answer, answer.language)
         embed.add_field(
@@ -78,8 +96,8 @@ def facts_embed(facts: list[KeyFact], lang: str) -> discord.Embed:
     sources: dict[int, str] = {}
     for fact in facts[:20]:
         number = sources.setdefault(fact.article_id, f"[{len(sources) + 1}]")
-        label = fact.label_zh if lang == "zh" else fact.label
-        value = fact.value_zh if lang == "zh" else fact.value
+        label = fact_label(fact.key, zh=lang == "zh")
+        value = value_text(fact.fact, zh=lang == "zh")
         embed.add_field(name=clip(label, 256), value=clip(f"{value} {number}", 1024))
     lines = []
     titles = {f.article_id: cite(f.article_title, f.article_date) for f in facts}
@@ -131,8 +149,9 @@ def answer_plain(answer: Answer, lang: str) -> str:
     """The reply as plain text, as a member reads it (`cupola ask` and the evaluation print this)."""
     if not answer.found:
         return not_found_text(answer, lang)
-    lines = [answer.text]
-    if answer.quote and answer.quote != answer.text:
+    text = answer_text(answer)
+    lines = [text]
+    if answer.quote and answer.quote != text:
         lines.append(f"> {answer.quote}")
     note = quoted_from(answer, lang)
     if note:

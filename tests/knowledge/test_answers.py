@@ -6,7 +6,7 @@ import pytest
 
 from bot.knowledge.ingest import parse_article, split_sentences
 from bot.knowledge.qa import KnowledgeIndex
-from bot.render.knowledge import answer_plain
+from bot.render.knowledge import answer_plain, answer_text
 
 RETURN_EN = """---
 title: "Crew-12 Splashes Down After Long Stay on the Station"
@@ -55,7 +55,7 @@ def index() -> KnowledgeIndex:
 
 def ask(index: KnowledgeIndex, question: str) -> tuple[bool, str, str | None]:
     answer = index.answer(question, guild_id=None)
-    return answer.found, answer_plain(answer, answer.language), answer.text if answer.found else None
+    return answer.found, answer_plain(answer, answer.language), answer_text(answer) if answer.found else None
 
 
 def test_the_subject_may_be_in_the_title_or_the_sentence_before(index: KnowledgeIndex) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from bench.synthetic_articles import SAMPLE_QUESTIONS, synthetic_articles
 from bot.knowledge.ingest import parse_article
 from bot.knowledge.qa import KnowledgeIndex
+from bot.render.knowledge import answer_text
 
 
 def test_synthetic_articles_are_varied_deterministic_and_parse() -> None:
@@ -18,5 +19,5 @@ def test_synthetic_articles_are_varied_deterministic_and_parse() -> None:
         index.add_article(article_id, article, guild_id=None if article_id % 3 else article_id)
     for question in SAMPLE_QUESTIONS:
         answer = index.answer(question, guild_id=3)
-        assert len(answer.text) <= 1500
+        assert len(answer_text(answer)) <= 1500
     assert not index.answer("Who won the 2018 World Cup?", guild_id=3).found

@@ -6,7 +6,8 @@ import pytest
 
 from bot.knowledge.ingest import ParsedArticle, parse_article
 from bot.knowledge.qa import KnowledgeIndex
-from bot.render.knowledge import answer_plain
+from bot.render.knowledge import answer_plain, answer_text, fact_text
+from bot.render.phrasing import value_text
 
 # An article the code has never seen: other station numbers, other crew, other format.
 NEW_CREW_ARTICLE = """---
@@ -66,20 +67,20 @@ def test_new_article_answers_in_both_languages(new_article: ParsedArticle) -> No
     index.add_article(10, new_article, guild_id=None)
     ask = lambda q: index.answer(q, guild_id=None)  # noqa: E731
     a = ask("How long does the ISS take to orbit the Earth?")
-    assert a.found and "93 minutes" in a.text and a.article_id == 10
+    assert a.found and "93 minutes" in answer_text(a) and a.article_id == 10
     assert a.quote and "93 minutes" in a.quote
     assert a.sources == ["Fresh crew docks at the orbiting lab"]
     assert a.article_date == dt.date(2031, 3, 14)
-    assert "93分钟" in ask("国际空间站绕地球一圈要多久？").text
-    assert "420 km (261 mi)" in ask("What is the station's altitude?").text
-    assert "−157 °C (−251 °F)" in ask("How cold does it get in darkness?").text
-    assert "121 °C（250 °F）" in ask("空间站最高温度是多少？").text
-    assert "Lena Okafor" in ask("Who is the commander?").text
-    assert "Aiko Tanaka" in ask("这些照片是谁拍的？").text
-    assert "JAXA" in ask("Which agency is Aiko Tanaka with?").text
-    crew = ask("Who is on the crew?").text
+    assert "93分钟" in answer_text(ask("国际空间站绕地球一圈要多久？"))
+    assert "420 km (261 mi)" in answer_text(ask("What is the station's altitude?"))
+    assert "−157 °C (−251 °F)" in answer_text(ask("How cold does it get in darkness?"))
+    assert "121 °C（250 °F）" in answer_text(ask("空间站最高温度是多少？"))
+    assert "Lena Okafor" in answer_text(ask("Who is the commander?"))
+    assert "Aiko Tanaka" in answer_text(ask("这些照片是谁拍的？"))
+    assert "JAXA" in answer_text(ask("Which agency is Aiko Tanaka with?"))
+    crew = answer_text(ask("Who is on the crew?"))
     assert all(name in crew for name in ("Lena Okafor", "Samuel Brightwater", "Aiko Tanaka", "Dmitri Volkov"))
-    assert "Samuel Brightwater" in ask("哪些乘员来自NASA？").text
+    assert "Samuel Brightwater" in answer_text(ask("哪些乘员来自NASA？"))
     assert not ask("How many people have walked on the Moon?").found
     assert not ask("Who is the commander of the Tiangong station?").found
 
@@ -92,7 +93,7 @@ def test_newest_article_wins_and_sources_list_the_others(
     index.add_article(2, seeds["zh"], guild_id=None)
     index.add_article(3, new_article, guild_id=None)
     a = index.answer("What is the orbital period of the ISS?", guild_id=None)
-    assert "93" in a.text and a.article_id == 3
+    assert "93" in answer_text(a) and a.article_id == 3
     assert set(a.sources) >= {new_article.title, seeds["en"].title}
     assert {c.name for c in index.crew(None)} == {c.name for c in new_article.crew}
 
@@ -103,16 +104,16 @@ def test_guild_scoping(seeds: dict[str, ParsedArticle], new_article: ParsedArtic
     index.add_article(7, new_article, guild_id=GUILD_A)
     in_a = index.answer("Who took the photos?", guild_id=GUILD_A)
     in_b = index.answer("Who took the photos?", guild_id=GUILD_B)
-    assert "Aiko Tanaka" in in_a.text
-    assert "Thomas Pesquet" in in_b.text and in_b.article_id == 1
+    assert "Aiko Tanaka" in answer_text(in_a)
+    assert "Thomas Pesquet" in answer_text(in_b) and in_b.article_id == 1
     assert not index.answer("Which agency is Aiko Tanaka with?", guild_id=GUILD_B).found
     assert not index.answer("Which agency is Aiko Tanaka with?", guild_id=None).found
     assert index.crew_member("Aiko Tanaka", GUILD_B) is None
     assert index.crew_member("aiko tanaka", GUILD_A) is not None
     assert index.find_crew("Aik", GUILD_B) == []
     assert [e.name for e in index.find_crew("Aik", GUILD_A)] == ["Aiko Tanaka"]
-    assert "93" in index.answer("How long is one orbit of the ISS in minutes?", guild_id=GUILD_A).text
-    assert "92" in index.answer("How long is one orbit of the ISS in minutes?", guild_id=GUILD_B).text
+    assert "93" in answer_text(index.answer("How long is one orbit of the ISS in minutes?", guild_id=GUILD_A))
+    assert "92" in answer_text(index.answer("How long is one orbit of the ISS in minutes?", guild_id=GUILD_B))
     b_ids = {i for i, _t in index.articles(GUILD_B)}
     assert b_ids == {1}
 
@@ -121,10 +122,10 @@ def test_remove_and_replace(seeds: dict[str, ParsedArticle], new_article: Parsed
     index = KnowledgeIndex()
     index.add_article(1, seeds["en"], guild_id=None)
     index.add_article(3, new_article, guild_id=None)
-    assert "93" in index.answer("How long does an orbit take?", guild_id=None).text
+    assert "93" in answer_text(index.answer("How long does an orbit take?", guild_id=None))
     assert index.remove_article(3) is True
     assert index.remove_article(3) is False
-    assert "92" in index.answer("How long does an orbit take?", guild_id=None).text
+    assert "92" in answer_text(index.answer("How long does an orbit take?", guild_id=None))
     assert index.find_crew("Lena", None) == []
     before = index.stats()
     # re-adding under the same id replaces instead of duplicating
@@ -136,15 +137,15 @@ def test_remove_and_replace(seeds: dict[str, ParsedArticle], new_article: Parsed
 def test_add_article_accepts_stored_dicts(seeds: dict[str, ParsedArticle]) -> None:
     index = KnowledgeIndex()
     index.add_article(5, seeds["en"].to_dict(), guild_id=None)
-    assert "400 km" in index.answer("How high is the ISS?", guild_id=None).text
+    assert "400 km" in answer_text(index.answer("How high is the ISS?", guild_id=None))
 
 
 def test_key_facts_card(seed_index: KnowledgeIndex) -> None:
     facts = {kf.key: kf for kf in seed_index.key_facts(None)}
-    assert facts["orbit_period"].text_zh == "国际空间站大约每92分钟绕地球一圈。"
-    assert facts["altitude"].value == "400 km (249 mi)"
-    assert facts["temperature_min"].value == "−128 °C (−198 °F)"
-    assert facts["temperature_max"].value == "200 °F (93 °C)"
+    assert fact_text(facts["orbit_period"], "zh") == "国际空间站大约每92分钟绕地球一圈。"
+    assert value_text(facts["altitude"].fact) == "400 km (249 mi)"
+    assert value_text(facts["temperature_min"].fact) == "−128 °C (−198 °F)"
+    assert value_text(facts["temperature_max"].fact) == "200 °F (93 °C)"
     assert facts["visitors"].article_id == 1
     assert all(kf.quote and kf.article_title for kf in facts.values())
 
@@ -172,10 +173,10 @@ def test_crew_autocomplete(seed_index: KnowledgeIndex) -> None:
 def test_cross_language_answers(seed_index: KnowledgeIndex) -> None:
     a = seed_index.answer("国际空间站绕地球一圈需要多长时间？", guild_id=None)
     assert a.found and a.language == "zh"
-    assert a.text == "国际空间站大约每92分钟绕地球一圈。"
+    assert answer_text(a) == "国际空间站大约每92分钟绕地球一圈。"
     assert a.quote == "In 92 minutes, the station flies over the Earth at an altitude of around 400 km."
     b = seed_index.answer("Who took the photos?", guild_id=None)
-    assert b.language == "en" and "Thomas Pesquet" in b.text
+    assert b.language == "en" and "Thomas Pesquet" in answer_text(b)
 
 
 @pytest.mark.parametrize(
@@ -197,7 +198,7 @@ def test_answers_fit_discord_limits(seed_index: KnowledgeIndex) -> None:
     long_question = "How long does it take the ISS to orbit the Earth? " * 200
     for q in (long_question, "Who is on the current crew?", "x" * 5000):
         a = seed_index.answer(q, guild_id=None)
-        assert len(a.text) <= 1500
+        assert len(answer_text(a)) <= 1500
         assert a.quote is None or len(a.quote) <= 1000
 
 
@@ -221,10 +222,10 @@ def test_other_station_articles_do_not_answer_iss_questions(seeds: dict[str, Par
     index = KnowledgeIndex()
     index.add_article(1, seeds["en"], guild_id=None)
     index.add_article(2, tiangong, guild_id=None)  # newer, but about another station
-    assert "92" in index.answer("国际空间站绕地球一圈要多久？", guild_id=None).text
-    assert "91" in index.answer("天宫空间站绕地球一圈要多久？", guild_id=None).text
-    assert "390公里" in index.answer("天宫的轨道高度是多少？", guild_id=None).text
-    assert "张明远" in index.answer("天宫空间站的指令长是谁？", guild_id=None).text
+    assert "92" in answer_text(index.answer("国际空间站绕地球一圈要多久？", guild_id=None))
+    assert "91" in answer_text(index.answer("天宫空间站绕地球一圈要多久？", guild_id=None))
+    assert "390公里" in answer_text(index.answer("天宫的轨道高度是多少？", guild_id=None))
+    assert "张明远" in answer_text(index.answer("天宫空间站的指令长是谁？", guild_id=None))
     assert not index.answer("Who is the commander of the ISS?", guild_id=None).found
     assert {e.name for e in index.crew(None)} == {c.name for c in seeds["en"].crew}
     assert {e.name for e in index.crew(None, station="tiangong")} == {"张明远", "李思琪", "王浩然"}
@@ -240,7 +241,7 @@ def test_concurrent_reads_and_writes(seeds: dict[str, ParsedArticle], new_articl
 
     def ask(i: int) -> bool:
         answer = index.answer("How long does it take the ISS to orbit the Earth?", guild_id=GUILD_A)
-        return answer.found and ("92" in answer.text or "93" in answer.text)
+        return answer.found and ("92" in answer_text(answer) or "93" in answer_text(answer))
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         futures = [pool.submit(ask, i) for i in range(200)]

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 
 from bot.knowledge.qa import KnowledgeIndex
-from bot.render.knowledge import answer_plain
+from bot.render.knowledge import answer_plain, answer_text
 
 QUESTIONS = yaml.safe_load((Path(__file__).parent / "questions.yaml").read_text(encoding="utf-8"))[
     "questions"
@@ -30,7 +30,7 @@ def test_accuracy_and_no_invented_answers(seed_index: KnowledgeIndex) -> None:
         answer = seed_index.answer(item["q"], guild_id=None)
         if item.get("found", True) is False:
             if answer.found:
-                invented.append(f"{item['q']!r} -> {answer.text!r}")
+                invented.append(f"{item['q']!r} -> {answer_text(answer)!r}")
             else:
                 correct += 1
             continue
@@ -39,7 +39,7 @@ def test_accuracy_and_no_invented_answers(seed_index: KnowledgeIndex) -> None:
         if answer.found and not missing:
             correct += 1
         else:
-            wrong.append(f"{item['q']!r} -> found={answer.found} {answer.text!r} (missing {missing})")
+            wrong.append(f"{item['q']!r} -> found={answer.found} {answer_text(answer)!r} (missing {missing})")
     assert not invented, "answers invented for unanswerable questions:\n" + "\n".join(invented)
     accuracy = correct / len(QUESTIONS)
     assert accuracy >= 0.9, f"accuracy {accuracy:.0%}; wrong:\n" + "\n".join(wrong)
