@@ -264,12 +264,14 @@ def dictionary() -> Dictionary:
             return _dictionary
         path = _cache_file()
         if not path.is_file() or not _words_file(path).is_file():
-            tmp = path.with_name(f"{path.stem}-{os.getpid()}.tmp")
+            # "tmp" in both names (this file and its words file): another process's clean-up below
+            # leaves a build in progress alone.
+            tmp = path.with_name(f"{path.stem}-tmp{os.getpid()}.sqlite")
             _build(tmp)
             os.replace(_words_file(tmp), _words_file(path))
             os.replace(tmp, path)
             for stale in path.parent.glob("bilingual-*"):  # built from older sources
-                if stale.name not in (path.name, _words_file(path).name) and ".tmp" not in stale.name:
+                if stale.name not in (path.name, _words_file(path).name) and "tmp" not in stale.name:
                     stale.unlink(missing_ok=True)
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         small = {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM small")}

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 import logging
 import re
 import threading
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from bot.knowledge import answering, bilingual
@@ -59,6 +61,7 @@ FACT_CARD_KEYS = (
     "crew_size",
     "mass",
 )
+_ORDER = attrgetter("order")
 _HAN = re.compile("[\u4e00-\u9fff]")
 
 
@@ -394,7 +397,7 @@ class KnowledgeIndex:
         self._name_tokens: dict[tuple[Scope, str], set[str]] = {}
         self._name_parts: dict[Scope, list[tuple[str, str]]] = {}
         self._sentences = SentenceIndex()
-        self._bulk: list[tuple[list[Any], Callable[[Any], Any] | None]] | None = None
+        self._bulk: dict[int, tuple[list[Any], Callable[[Any], Any] | None]] | None = None
         # lexicon terms of the sentences asked about, by (article id, offset), computed on demand
         self._old_terms: dict[tuple[int, int], set[str]] = {}
 
@@ -411,18 +414,25 @@ class KnowledgeIndex:
         self, article_id: int, parsed: ParsedArticle | Mapping[str, Any], *, guild_id: int | None
     ) -> None:
         """Index an article; an existing article with the same id is replaced (edits re-use the id)."""
-        if not isinstance(parsed, ParsedArticle):
-            parsed = ParsedArticle.from_dict(parsed)
-        if parsed.terms_version == TERMS_VERSION and len(parsed.passage_terms) == len(parsed.passages):
+        if isinstance(parsed, ParsedArticle):
+            texts = [p.text for p in parsed.passages]
+            numbers = [p.index for p in parsed.passages]
+        else:  # a stored parse: its sentences go straight to the index, without Passage objects
+            raw = [
+                p if isinstance(p, Mapping) else {"index": p[0], "text": p[1]}
+                for p in parsed.get("passages") or ()
+            ]
+            texts = [p["text"] for p in raw]
+            numbers = [p["index"] for p in raw]
+            parsed = ParsedArticle.from_dict({**parsed, "passages": ()})
+        if parsed.terms_version == TERMS_VERSION and len(parsed.passage_terms) == len(texts):
             sentence_terms: list[Iterable[str]] = list(parsed.passage_terms)
             title_terms: Iterable[str] = parsed.title_terms
         else:  # stored by an older version: analyse again
             bilingual.load()
-            sentence_terms = [term_set(p.text) for p in parsed.passages]
+            sentence_terms = [term_set(text) for text in texts]
             title_terms = term_set(parsed.title)
         station = _station_of(title_terms, sentence_terms)
-        passages = parsed.passages
-        numbers = [p.index for p in passages]
         credits = tuple(dict.fromkeys(img.credit for img in parsed.images if img.credit))
         rec = _Article(
             article_id,
@@ -454,9 +464,9 @@ class KnowledgeIndex:
                 offset = offset_of.get(fact.passage_index)
                 if offset is None:
                     continue
-                lang = rec.language if _HAN.search(passages[offset].text) else "en"
+                lang = rec.language if _HAN.search(texts[offset]) else "en"
                 entry = _FactEntry(rec.order, offset, lang, fact, rec)
-                self._insert(self._facts.setdefault((scope, fact.key, lang), []), entry)
+                self._insert(self._facts.setdefault((scope, fact.key, lang), []), entry, key=_ORDER)
                 entries.append(entry)
             if entries:
                 self._facts_of[article_id] = entries
@@ -479,33 +489,30 @@ class KnowledgeIndex:
                 guild_id=guild_id,
                 title=parsed.title,
                 title_terms=title_terms,
-                sentences=[p.text for p in passages],
+                sentences=texts,
                 sentence_terms=sentence_terms,
-                paragraphs=[0 for p in passages],
+                paragraphs=[0] * len(texts),
                 language=parsed.language,
             )
-        log.debug("indexed article %s (%s passages, guild %s)", article_id, len(passages), guild_id)
+        log.debug("indexed article %s (%s passages, guild %s)", article_id, len(texts), guild_id)
 
     def _insert(self, items: list[Any], item: Any, key: Callable[[Any], Any] | None = None) -> None:
         """Keep a list sorted; while loading many articles, append now and sort once in ``end_bulk``."""
         if self._bulk is not None:
             items.append(item)
-            self._bulk.append((items, key))
+            self._bulk[id(items)] = (items, key)
         else:
             bisect.insort(items, item, key=key)
 
     def begin_bulk(self) -> None:
         with self._lock:
-            self._bulk = []
+            self._bulk = {}
 
     def end_bulk(self) -> None:
         with self._lock:
-            pending, self._bulk = self._bulk or [], None
-            done: set[int] = set()
-            for items, key in pending:
-                if id(items) not in done:
-                    done.add(id(items))
-                    items.sort(key=key)
+            pending, self._bulk = self._bulk or {}, None
+            for items, key in pending.values():
+                items.sort(key=key)
 
     def remove_article(self, article_id: int) -> bool:
         """Forget an article; returns False when it was not indexed."""
@@ -519,7 +526,7 @@ class KnowledgeIndex:
             scope = rec.scope
             for entry in self._facts_of.pop(article_id, ()):
                 entries = self._facts.get((scope, entry.fact.key, entry.language), [])
-                pos = bisect.bisect_left(entries, entry)
+                pos = bisect.bisect_left(entries, entry.order, key=_ORDER)
                 while pos < len(entries) and entries[pos].order == entry.order:
                     if entries[pos] is entry:
                         del entries[pos]
@@ -1098,7 +1105,8 @@ _STATION_OF_TERM = {
     "skylab": "skylab",
     "天空实验室": "skylab",
 }
-_INTERNATIONAL = stem("international")
+_SPELT_OUT = frozenset({stem("international"), "station"})
+_STATION_TERMS = frozenset(_STATION_OF_TERM) | _SPELT_OUT
 
 
 def _station_of(title_terms: Iterable[str], sentence_terms: Iterable[Iterable[str]]) -> str | None:
@@ -1106,15 +1114,11 @@ def _station_of(title_terms: Iterable[str], sentence_terms: Iterable[Iterable[st
     counts: dict[str, int] = {}
     title = list(title_terms)
     for terms in (title, title, *sentence_terms):
-        named: set[str] = set()
-        spelt_out = 0
-        for term in terms:
-            station = _STATION_OF_TERM.get(term)
-            if station is not None:
-                named.add(station)
-            elif term == _INTERNATIONAL or term == "station":
-                spelt_out += 1
-        if spelt_out == 2:
+        present = _STATION_TERMS.intersection(terms)
+        if not present:
+            continue
+        named = {_STATION_OF_TERM[t] for t in present if t in _STATION_OF_TERM}
+        if _SPELT_OUT <= present:
             named.add("iss")
         for station in named:
             counts[station] = counts.get(station, 0) + 1
@@ -1129,6 +1133,7 @@ def _scopes(guild_id: int | None) -> tuple[Scope, ...]:
     return (None,) if guild_id is None else (None, guild_id)
 
 
+@functools.lru_cache(maxsize=65536)
 def _name_key(name: str) -> str:
     return " ".join(normalize_text(name).casefold().replace(".", " ").split())
 

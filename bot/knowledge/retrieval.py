@@ -118,7 +118,10 @@ class SentenceIndex:
             first,
             len(self.texts),
             title_terms,
-            array("H", (min(p, 65535) for p in paragraphs)),
+            array(
+                "H",
+                paragraphs if max(paragraphs, default=0) <= 65535 else [min(p, 65535) for p in paragraphs],
+            ),
             language,
         )
         self.live += len(sentences)
