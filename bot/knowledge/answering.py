@@ -27,7 +27,7 @@ from bot.knowledge.extraction import (
 )
 from bot.knowledge.question import Question, analyse
 from bot.knowledge.retrieval import NEIGHBOUR_CREDIT, TRANSLATION_CREDIT, Concept, Hit, Scope, SentenceIndex
-from bot.knowledge.text import EN_STOPWORDS, HAN_RE, language_of, normalise, terms
+from bot.knowledge.text import EN_STOPWORDS, HAN_RE, designator_numbers, language_of, normalise, stem, terms
 
 THRESHOLD = 0.56
 _EXAMINED = 15  # best-ranked sentences checked for entities, subject and a value
@@ -135,8 +135,8 @@ def _unit_fits(cand: Extracted, question: Question) -> bool:
     """A duration needs a time unit, a distance a length unit …: "two NASA astronauts" is no duration."""
     qtype, detail = question.qtype, question.detail
     unit = cand.unit
-    if qtype == "duration":
-        return unit in _TIME_UNITS or (detail == "or_length" and unit in _DISTANCE_UNITS)
+    if qtype == "duration":  # "3 times" / "一次" and a clock time are no durations
+        return (unit in _TIME_UNITS and unit != "time") or (detail == "or_length" and unit in _DISTANCE_UNITS)
     if qtype in ("distance", "height"):
         return unit in _DISTANCE_UNITS
     if qtype == "speed":
@@ -170,10 +170,38 @@ def _place_candidates(sentence: str, question: Question) -> list[Extracted]:
     return sorted(out, key=lambda c: c.start)
 
 
+# "90 minutes ahead of schedule", "提前90分钟": how much earlier or later, not how long something took.
+_OFFSET_AFTER = re.compile(
+    r"\s*(?:ahead\b|behind\b|early\b|earlier\b|late\b|later\b|ago\b|before\b|sooner\b)", re.I
+)
+_OFFSET_BEFORE = re.compile(r"(?:提前|推迟|延迟|晚了|早了|提早)\s*$")
+_OFFSET_WORDS = frozenset(
+    {"ahead", "behind", "earli", "late", "later", "ago", "before", "提前", "推迟", "延迟"}
+)
+
+
+_CLOCK_AFTER = re.compile(r"[:：]\d")
+
+
+def _is_offset(sentence: str, cand: Extracted) -> bool:
+    end = cand.start + len(cand.surface)
+    return bool(_OFFSET_AFTER.match(sentence, end) or _OFFSET_BEFORE.search(sentence, 0, cand.start))
+
+
 def candidates(sentence: str, question: Question) -> list[Extracted]:
     qtype = question.qtype
     if qtype in ("quantity", "duration", "distance", "height", "age", "speed"):
-        return _quantity_pick(_fresh(quantities(sentence), question), question)
+        named = designator_numbers(sentence)
+        found = [
+            c
+            for c in _quantity_pick(_fresh(quantities(sentence), question), question)
+            if not any(start <= c.start < end for start, end in named)  # the 6 of "Kounotori 6"
+            and not _CLOCK_AFTER.match(sentence, c.start + len(c.surface))  # the 3 of "3:24 a.m."
+        ]
+        if qtype == "duration" and not question.words & _OFFSET_WORDS:
+            # how long something lasted: not an offset ("ahead of schedule"), not an age ("21-year-old")
+            found = [c for c in found if not _is_offset(sentence, c) and not c.surface.endswith("old")]
+        return found
     if qtype == "when":
         found = _fresh(dates(sentence), question)
         if question.detail == "time":
@@ -226,12 +254,30 @@ def _by_label(question: Question, label: str) -> Concept:
     return next(c for c in question.concepts if c.label == label)
 
 
-def _other_subject(sentence: str, question: Question, value: Extracted | None = None) -> bool:
+_MEASURES = frozenset(
+    stem(w)
+    for w in "mass weigh weight heavy altitude height high long length size big speed fast temperature cold "
+    "hot wide volume cost price old age far distance".split()
+)
+
+
+def _other_subject(
+    sentence: str,
+    question: Question,
+    value: Extracted | None = None,
+    coverage: dict[str, float] | None = None,
+) -> bool:
     """A question about the station itself gets no value from a sentence about a mission or a person."""
     if not any(_is_station(c) for c in question.concepts):
         return False
     if any(c.entity and not _is_station(c) for c in question.concepts):
         return False
+    if coverage and any(
+        coverage.get(c.label, 0.0) >= 1.0
+        for c in question.concepts
+        if not _is_station(c) and c.label not in _MEASURES and c.weight_cap is None and not c.focus
+    ):
+        return False  # "how long will the *visitors* stay aboard the station": about them, said here
     found = {t.term for t in terms(normalise(sentence))}
     if any(re.search(r"-\d", term) for term in found - question.words):
         return True
@@ -353,10 +399,12 @@ def _best(index: SentenceIndex, q: Question, hits: list[Hit]) -> Found | None:
         if any(c.focus and hit.coverage.get(c.label, 0) < NEIGHBOUR_CREDIT for c in q.concepts):
             continue  # the thing asked about is not what this sentence is about
         sentence = index.texts[hit.sentence] or ""
+        if _names_another(sentence, q, hit):
+            continue  # a sentence about Crew-9 does not answer for Crew-8 named in the sentence before
         picked = candidates(sentence, q)
         if q.qtype in _VALUE_TYPES and not picked:
             continue  # "how many" / "when" with no number or date here: this sentence cannot answer
-        if q.qtype in _VALUE_TYPES and _other_subject(sentence, q, picked[0]):
+        if q.qtype in _VALUE_TYPES and _other_subject(sentence, q, picked[0], hit.coverage):
             continue  # a number about a module, a spacecraft or a person is not the station's
         if q.qtype in _TYPED:
             score += (0.1 + 0.05 * _strength(picked[0], q)) if picked else -0.3
@@ -365,6 +413,18 @@ def _best(index: SentenceIndex, q: Question, hits: list[Hit]) -> Found | None:
     if best is None or best.score < THRESHOLD:
         return None
     return best
+
+
+def _names_another(sentence: str, question: Question, hit: Hit) -> bool:
+    """The question's designator is only next to this sentence, which names a designator of its own."""
+    borrowed = [c for c in question.concepts if c.strict and hit.coverage.get(c.label, 0.0) < 1.0]
+    if not borrowed:
+        return False
+    asked = {t for c in question.concepts if c.strict for t in c.every}
+    names = {t.rpartition("-")[0] for t in asked}
+    return any(
+        t.term.rpartition("-")[0] in names and t.term not in asked for t in terms(normalise(sentence))
+    )  # "Crew-9 …" next to a sentence naming Crew-8 (a "Falcon 9" is another kind of thing: allowed)
 
 
 def names_a_mission(question: str) -> bool:

@@ -9,6 +9,8 @@ seconds, so the result is cached on disk (keyed by the source files) and loaded 
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import gzip
 import hashlib
 import json
@@ -18,10 +20,12 @@ import re
 import sqlite3
 import tempfile
 import threading
+import time
 import tomllib
 from dataclasses import dataclass, field
 from importlib import metadata, resources
 from pathlib import Path
+from typing import Any
 
 from bot.knowledge.text import configure, stem
 from bot.knowledge.text import terms as text_terms
@@ -49,25 +53,22 @@ _LINE_RE = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/$")
 class _Table:
     """A read-only word → words table in the dictionary's SQLite file (nothing of it stays in memory)."""
 
-    def __init__(self, path: Path, table: str) -> None:
-        self._path = path
+    def __init__(self, conn: sqlite3.Connection, lock: threading.Lock, table: str) -> None:
+        self._conn = conn
+        self._lock = lock
         self._sql = f"SELECT value FROM {table} WHERE key = ?"
-        self._local = threading.local()
 
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:  # one connection per thread: answers run on the loop, imports in workers
-            conn = self._local.conn = sqlite3.connect(
-                f"file:{self._path}?mode=ro", uri=True, check_same_thread=False
-            )
-        return conn
+    def _row(self, key: str) -> tuple[str] | None:
+        with self._lock:
+            row: tuple[str] | None = self._conn.execute(self._sql, (key,)).fetchone()
+        return row
 
     def get(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
-        row = self._conn().execute(self._sql, (key,)).fetchone()
+        row = self._row(key)
         return tuple(row[0].split("\t")) if row else default
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str) and self._conn().execute(self._sql, (key,)).fetchone() is not None
+        return isinstance(key, str) and self._row(key) is not None
 
 
 @dataclass
@@ -83,13 +84,31 @@ class Dictionary:
     zh_tags: _Table = field(init=False)  # jieba's part-of-speech tag of name words (nr, ns, nt, nz)
 
     def __post_init__(self) -> None:
+        # One connection for every thread, opened now: the file may later be replaced or removed by
+        # another version of the bot on this machine, and an open connection keeps reading it.
+        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        lock = threading.Lock()
         for name in ("zh_en", "en_zh", "pinyin", "zh_proper", "zh_tags"):
-            setattr(self, name, _Table(self.path, name))
+            setattr(self, name, _Table(conn, lock, name))
+
+
+@functools.cache
+def _data() -> dict[str, Any]:
+    return tomllib.loads((resources.files("bot.knowledge") / "data" / "synonyms.toml").read_text("utf-8"))
 
 
 def _synonym_groups() -> list[list[str]]:
-    data = tomllib.loads((resources.files("bot.knowledge") / "data" / "synonyms.toml").read_text("utf-8"))
-    return [list(g) for g in data.get("groups", [])]
+    return [list(g) for g in _data().get("groups", [])]
+
+
+def light_words() -> list[str]:
+    """Everyday verbs that count for little in a question (see ``light`` in the data file)."""
+    return list(_data().get("light", []))
+
+
+def event_words() -> list[str]:
+    """Words naming what happens to a mission (launch, dock, land …): what a "when" or "where" asks about."""
+    return list(_data().get("events", []))
 
 
 def domain_words() -> list[str]:
@@ -264,15 +283,20 @@ def dictionary() -> Dictionary:
             return _dictionary
         path = _cache_file()
         if not path.is_file() or not _words_file(path).is_file():
-            # "tmp" in both names (this file and its words file): another process's clean-up below
-            # leaves a build in progress alone.
-            tmp = path.with_name(f"{path.stem}-tmp{os.getpid()}.sqlite")
-            _build(tmp)
-            os.replace(_words_file(tmp), _words_file(path))
-            os.replace(tmp, path)
-            for stale in path.parent.glob("bilingual-*"):  # built from older sources
+            # Built in a folder of this process's own, then moved into place: a build in progress is
+            # never seen, or cleaned up, by another process.
+            with tempfile.TemporaryDirectory(prefix="build-", dir=path.parent) as work:
+                tmp = Path(work) / path.name
+                _build(tmp)
+                os.replace(_words_file(tmp), _words_file(path))
+                os.replace(tmp, path)
+            # Caches built from other sources a day ago or more: another version of the bot still running
+            # on this machine (an upgrade in progress, another checkout) keeps the one it uses.
+            for stale in path.parent.glob("bilingual-*"):
                 if stale.name not in (path.name, _words_file(path).name) and "tmp" not in stale.name:
-                    stale.unlink(missing_ok=True)
+                    with contextlib.suppress(OSError):
+                        if time.time() - stale.stat().st_mtime > 86400:
+                            stale.unlink()
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         small = {k: json.loads(v) for k, v in conn.execute("SELECT key, value FROM small")}
         conn.close()

@@ -63,7 +63,7 @@ _EN_QUANTITY = re.compile(
 )
 _ZH_NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)(?:[万亿])?"
 _ZH_QUANTITY = re.compile(
-    rf"(?P<num>{_ZH_NUM})(?:多)?(?P<unit>个月|小时|分钟|公斤|千克|公里|千米|英里|美元|新元|欧元|日元|卢布|[天年周次块名位人颗艘架项条只圈岁吨米元倍])(?![0-9])"
+    rf"(?P<num>{_ZH_NUM})(?:多)?(?P<unit>个月|小时|分钟|公斤|千克|公里|千米|英里|美元|新元|欧元|日元|卢布|[天年周次块名位人颗艘架项条只圈岁吨米元倍])(?:(?<=小时)|(?<=天)|(?![0-9]))"
 )
 _TIME_UNITS = {
     "day": "天",
@@ -208,10 +208,12 @@ def _joined_durations(sentence: str, found: list[Extracted]) -> list[Extracted]:
             prev is not None
             and prev.unit in _TIME_UNITS
             and cand.unit in _TIME_UNITS
-            and re.fullmatch(r"\s*(?:and|,)\s*", sentence[prev.start + len(prev.surface) : cand.start])
+            and re.fullmatch(r"\s*(?:and|,|零)?\s*", sentence[prev.start + len(prev.surface) : cand.start])
         ):
             surface = sentence[prev.start : cand.start + len(cand.surface)]
-            out[-1] = Extracted(surface, surface, prev.zh + cand.zh, prev.start, prev.unit)
+            # "6小时35分钟" reads "6 hours 35 minutes" in English; "six hours and 32 minutes" stays as written
+            en = f"{prev.en} {cand.en}" if re.search(r"[\u4e00-\u9fff]", surface) else surface
+            out[-1] = Extracted(surface, en, prev.zh + cand.zh, prev.start, prev.unit)
             continue
         out.append(cand)
     return out

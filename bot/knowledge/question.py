@@ -8,6 +8,7 @@ the same question finds an English or a Chinese sentence.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -90,6 +91,8 @@ _TYPE_WORDS = frozenset(
     for w in "time year date day month hour number amount much many long far high old fast often "
     "distance altitude speed age duration".split()
 )
+_ZH_NUMERAL_WORD = re.compile("[零〇一二两三四五六七八九十百千]+")
+_DURATION_VERBS = frozenset(stem(w) for w in "last lasted take took taken".split())
 _ZH_COUNT_RE = re.compile(r"([零〇一二两三四五六七八九十百千]+|\d+)(?:名|位|个|块|次|艘|颗|架|项|人)")
 _EN_FOCUS_RE = re.compile(
     r"^(?:which|what)\s+(?:(?:is|was|are|were|did|does|do|will|has|have)\s+)?(?:the\s+|a\s+|an\s+)?([a-z][a-z-]+)",
@@ -339,7 +342,7 @@ def analyse(question: str) -> Question:
         words.add(term.term)
         strict = bool(re.search(r"-\d", term.term))
         entity = strict or term.term in proper
-        cap = 1.0 if term.term in given_names else None
+        cap = 1.0 if term.term in given_names or term.term in _light() else None
         same, other = alternatives
         concepts.append(
             Concept(
@@ -363,13 +366,17 @@ def analyse(question: str) -> Question:
         if not piece.strip():
             continue
         if is_han:
+            designated = False
             for t in terms(piece):  # designators first (神舟-13), then words
                 if "-" in t.term:
                     add(t, (_designator_alternatives(t.term), set()))
+                    designated = True
             book = bilingual.load()
             for word in zh_cut(piece):
                 if word in ZH_STOPWORDS or not word.strip() or _is_question_zh(word):
                     continue
+                if designated and (word == "号" or _ZH_NUMERAL_WORD.fullmatch(word)):
+                    continue  # the number of 神舟十三号 is in its designator
                 if len(word) == 1 and word not in book.synonyms and word != unit:
                     continue  # 上, 待, 去: single characters are too ambiguous to search for
                 add(Term(word, word, True), _alternatives_zh(word))
@@ -379,6 +386,8 @@ def analyse(question: str) -> Question:
             for t in terms(piece):
                 if t.term in _TYPE_WORDS and t.term != unit:
                     continue
+                if qtype == "duration" and t.term in _DURATION_VERBS:
+                    continue  # "how long did it *last* / *take*": the question's type, not its topic
                 if "-" in t.term:
                     add(t, (_designator_alternatives(t.term), set()))
                 else:
@@ -403,12 +412,18 @@ def _focus(text: str, language: str, qtype: str, detail: str | None, unit: str |
     if unit:
         return unit
     if language == "zh":
+        if qtype in ("when", "where"):
+            return _event_of(text, language)
         match = _ZH_FOCUS_RE.search(text)
         if not match:
             return None
         words = [w for w in zh_cut(text[: match.end(1)]) if w.strip()]
         word = words[-1] if words else None
         return word if word and len(word) >= 2 and word not in _ZH_CLASS_NOUNS else None
+    if qtype in ("when", "where"):
+        event = _event_of(text, language)
+        if event is not None:
+            return event
     if qtype == "who":
         role = _ROLE_RE.search(text)
         return stem(role.group(0).lower()) if role else None
@@ -420,6 +435,25 @@ def _focus(text: str, language: str, qtype: str, detail: str | None, unit: str |
         return None
     term = stem(word)
     return None if term in _TYPE_WORDS or term in _CLASS_NOUNS else term
+
+
+@functools.cache
+def _light() -> frozenset[str]:
+    return frozenset(stem(w) for w in bilingual.light_words())
+
+
+@functools.cache
+def _events() -> tuple[frozenset[str], tuple[str, ...]]:
+    words = bilingual.event_words()
+    return frozenset(stem(w) for w in words if not has_han(w)), tuple(w for w in words if has_han(w))
+
+
+def _event_of(text: str, language: str) -> str | None:
+    """The event a when/where question asks about ("When did Crew-8 *dock*"), if it names one."""
+    latin, chinese = _events()
+    if language == "zh":
+        return next((w for w in zh_cut(text) if w in chinese), None)
+    return next((t.term for t in terms(normalise(text)) if t.term in latin), None)
 
 
 def _designator_alternatives(term: str) -> set[str]:

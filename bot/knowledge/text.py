@@ -21,7 +21,7 @@ import Stemmer
 log = logging.getLogger(__name__)
 
 # Bump when the terms a text yields change: stored parses with another version are analysed again.
-TERMS_VERSION = 3
+TERMS_VERSION = 4
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 HAN_RE = re.compile(f"[{HAN}]")
@@ -332,8 +332,44 @@ def zh_terms(run: str) -> list[Term]:
     return out
 
 
+# "Kounotori 7", "Progress 42", "Expedition 66": a name and its number are one designator, as "Crew-7" is.
+# Not a month or weekday with a day ("March 23"), not a quantity ("About 400"), not a date ("Sept. 27, 2018").
+_NAMED_NUMBER_RE = re.compile(
+    r"\b([A-Z][a-z]{2,})[ \u00a0](\d{1,3}[A-Za-z]?)\b(?![.,:]?\d)(?!\s*(?:st|nd|rd|th)\b)"
+)
+_NOT_NAMES = frozenset(
+    "january february march april may june july august september october november december jan feb mar apr "
+    "jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday about nearly "
+    "almost around roughly some over under only just approximately more less than at by in on for from of "
+    "the and after before since until within page chapter section figure table number".split()
+)
+# "神舟15号": the digits break the run of characters, so the Han-only pattern never sees it.
+_ZH_ARABIC_DESIGNATOR_RE = re.compile(f"([{HAN}]{{2}})(\\d{{1,3}})号")
+
+
+def designator_numbers(text: str) -> list[tuple[int, int]]:
+    """Where the numbers of "Kounotori 6", "Expedition 66" are: part of a name, not a quantity."""
+    return [
+        m.span(2)
+        for m in _NAMED_NUMBER_RE.finditer(text)
+        if m.group(1).lower() not in _NOT_NAMES and m.group(1).lower() not in EN_STOPWORDS
+    ]
+
+
+def _spaced_designators(text: str) -> list[Term]:
+    out = []
+    for match in _NAMED_NUMBER_RE.finditer(text):
+        name = match.group(1).lower()
+        if name not in _NOT_NAMES and name not in EN_STOPWORDS:
+            out.append(Term(f"{name}-{match.group(2).lower()}", match.group(0), False))
+    for match in _ZH_ARABIC_DESIGNATOR_RE.finditer(text):
+        out.append(Term(f"{match.group(1)}-{int(match.group(2))}", match.group(0), True))
+    return out
+
+
 def terms(text: str) -> list[Term]:
-    """Index terms of a normalised text, in order (duplicates kept)."""
+    """Index terms of a normalised text, in order (duplicates kept); designators written with a space
+    or with Arabic digits in Chinese come last, besides their parts."""
     out: list[Term] = []
     pos = 0
     for match in HAN_RUN_RE.finditer(text):
@@ -343,6 +379,7 @@ def terms(text: str) -> list[Term]:
         pos = match.end()
     if pos < len(text):
         out.extend(latin_terms(text[pos:]))
+    out.extend(_spaced_designators(text))
     return out
 
 
