@@ -383,7 +383,12 @@ def analyse(question: str) -> Question:
             if unit and unit not in seen and has_han(unit):
                 add(Term(unit, unit, True), _alternatives_zh(unit))
         else:
-            for t in terms(piece):
+            found = terms(piece)
+            # "Hermes 6" is its designator (hermes-6), not the words "hermes" and "6" besides
+            parts = {w for t in found if "-" in t.term and " " in t.surface for w in t.surface.split()}
+            for t in found:
+                if t.surface in parts:
+                    continue
                 if t.term in _TYPE_WORDS and t.term != unit:
                     continue
                 if qtype == "duration" and t.term in _DURATION_VERBS:

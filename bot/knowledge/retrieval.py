@@ -22,6 +22,9 @@ Scope = int | None
 # Credit for a concept found next to the sentence rather than in it.
 NEIGHBOUR_CREDIT = 0.6
 TITLE_CREDIT = 0.6
+# A designator ("HTV-7") named somewhere in an article that names no other of its kind (no "HTV-6"): the
+# whole article is about it, though a sentence far from the name says "the cargo ship".
+ARTICLE_CREDIT = 0.5
 TRANSLATION_CREDIT = 0.85  # a dictionary rendering is a little less sure than the word itself
 _COMMON_SHARE = 0.04  # concepts in more than 4% of sentences are checked, not iterated
 _CANDIDATES = 60
@@ -81,6 +84,7 @@ class SentenceIndex:
         self.articles: dict[int, ArticleEntry] = {}
         self.live = 0
         self.dead = 0
+        self.designators: dict[str, set[str]] = {}  # "crew" -> {"crew-7", "crew-8"}: ever indexed
         self._vocabulary: list[str] = []
         self._vocabulary_size = -1
 
@@ -107,6 +111,9 @@ class SentenceIndex:
                 posting = self.postings.get(term)
                 if posting is None:
                     posting = self.postings[term] = array("I")
+                    name, dash, number = term.rpartition("-")
+                    if dash and number[:1].isdigit():
+                        self.designators.setdefault(name, set()).add(term)
                 posting.append(sid)
         title_terms = frozenset(title_terms)
         for term in title_terms:
@@ -240,6 +247,17 @@ class SentenceIndex:
                     return NEIGHBOUR_CREDIT if other != sid - 2 else NEIGHBOUR_CREDIT * 0.75
         return 0.0
 
+    def _sole_designator(self, concept: Concept, entry: ArticleEntry) -> float:
+        """:data:`ARTICLE_CREDIT` when the article names the designator and no other of the same name."""
+        asked = concept.alternatives
+        if not self.in_article(asked, entry):
+            return 0.0
+        for term in asked:
+            for other in self.designators.get(term.rpartition("-")[0], ()):
+                if other not in asked and self.in_article((other,), entry):
+                    return 0.0
+        return ARTICLE_CREDIT
+
     def search(self, concepts: Sequence[Concept], scopes: tuple[Scope, ...], limit: int = 30) -> list[Hit]:
         """Sentences ranked by weighted concept coverage, best first (only articles in ``scopes``)."""
         if not concepts:
@@ -297,6 +315,8 @@ class SentenceIndex:
             score = 0.0
             for concept, prep, weight in zip(concepts, prepared, weights, strict=True):
                 credit = self._credit(prep, sid, entry)
+                if not credit and concept.strict:
+                    credit = self._sole_designator(concept, entry)
                 coverage[concept.label] = credit
                 score += weight * credit
             hits.append(Hit(sid, entry, score / total, coverage))

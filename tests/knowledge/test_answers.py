@@ -262,3 +262,43 @@ def test_when_asks_about_the_event_named(designated: KnowledgeIndex) -> None:
     launch, nor with Crew-13's docking in the sentence before."""
     assert not ask(designated, "When did Crew-14 dock to the station?")[0]
     assert not ask(designated, "Where did Hermes 5 land?")[0]
+
+
+FAR_SUBJECT_EN = """---
+title: "A Cargo Ship Berths at the Station"
+date: 2034-11-03
+source: Example Orbit Weekly
+---
+
+Hermes 6 was captured by the station's robotic arm on Sunday.
+
+Flight controllers in Houston watched the approach. The astronauts opened the hatch on Monday morning.
+They began unloading food, clothes and spare parts the same day.
+
+The cargo ship had launched from Wallops Island three days earlier.
+"""
+
+TWO_SHIPS_EN = """---
+title: "Two Cargo Ships at Once"
+date: 2034-12-09
+source: Example Orbit Weekly
+---
+
+Hermes 8 left the station on Tuesday, and Hermes 9 arrived on Thursday.
+
+Flight controllers in Houston watched both. The astronauts opened the hatch on Friday morning.
+They began unloading food, clothes and spare parts the same day.
+
+The cargo ship had launched from Tanegashima four days earlier.
+"""
+
+
+def test_an_article_about_one_mission_answers_far_from_its_name() -> None:
+    """The launch site is four sentences after the only "Hermes 6"; an article naming two ships of the
+    same name does not lend either its unattributed sentence."""
+    idx = KnowledgeIndex()
+    for i, (name, text) in enumerate([("far.md", FAR_SUBJECT_EN), ("two.md", TWO_SHIPS_EN)], 1):
+        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    found, _reply, got = ask(idx, "Where did Hermes 6 launch from?")
+    assert found and got == "Wallops Island"
+    assert not ask(idx, "Where did Hermes 9 launch from?")[0]
