@@ -371,6 +371,8 @@ def chinese_names(sentence: str, tags: tuple[str, ...] = ("nr", "nrfg", "nrt")) 
         new_word = (
             not known_word(word) and 2 <= len(word) <= 4 and bool(re.fullmatch("[\u4e00-\u9fff]+", word))
         )
+        if people and _not_a_person(word, sentence, start, book):
+            continue
         if tag in tags or (people and new_word):
             en = book.zh_names.get(word)
             if en is None and (tag.startswith("nr") or new_word):
@@ -381,14 +383,34 @@ def chinese_names(sentence: str, tags: tuple[str, ...] = ("nr", "nrfg", "nrt")) 
         for match in _ZH_ROLL_RE.finditer(sentence):
             pos = match.start(1)
             for name in match.group(1).split("、"):
-                if all(name != c.surface for c in out):
+                if all(name != c.surface for c in out) and not _not_a_person(name, sentence, pos, book):
                     out.append(Extracted(name, bilingual.name_pinyin(name) or name, name, pos))
                 pos += len(name) + 1
-    # Transliterated foreign names are written with a middle dot: 托马斯·佩斯凯
-    for match in re.finditer(r"[\u4e00-\u9fff]{1,6}·[\u4e00-\u9fff]{1,8}", sentence):
+    # Transliterated foreign names are written with a middle dot: 托马斯·佩斯凯 (the name, not the title
+    # before it, "宇航员费奥多尔·尤尔奇欣", nor the words after it, "佩吉·惠特森和杰克")
+    dotted = []
+    for match in _ZH_DOTTED_NAME_RE.finditer(sentence):
+        dotted.append((match.start(), match.end()))
         out.append(Extracted(match.group(0), match.group(0), match.group(0), match.start()))
+    out = [c for c in out if not any(a <= c.start < b and c.surface != sentence[a:b] for a, b in dotted)]
     out.sort(key=lambda e: e.start)
     return out
+
+
+_ZH_DOTTED_NAME_RE = re.compile(
+    r"(?:(?![员长局家者士官和与及])[\u4e00-\u9fff]){1,4}·(?:(?![和与及等在将于的是])[\u4e00-\u9fff]){1,8}"
+)
+
+
+def _not_a_person(word: str, sentence: str, start: int, book: bilingual.Dictionary) -> bool:
+    """A place or agency of the domain (莫斯科, 哈萨克斯坦), a common word (最早), a demonstrative (这艘) or the
+    tail of a time ("3日晨", "10点半") is no one's name."""
+    if word in book.zh_names or word[:1] in "这那该此每各本其某全":
+        return True
+    if start > 0 and sentence[start - 1].isdigit():
+        return True
+    tag = book.zh_tags.get(word, ("",))[0]
+    return known_word(word) and not tag.startswith("nr") and word not in book.zh_proper
 
 
 def quoted_zh(sentence: str) -> list[Extracted]:

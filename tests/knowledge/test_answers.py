@@ -302,3 +302,25 @@ def test_an_article_about_one_mission_answers_far_from_its_name() -> None:
     found, _reply, got = ask(idx, "Where did Hermes 6 launch from?")
     assert found and got == "Wallops Island"
     assert not ask(idx, "Where did Hermes 9 launch from?")[0]
+
+
+LANDING_ZH = """---
+title: "联盟飞船返回舱着陆"
+date: 2035-06-04
+source: 示例航天新闻
+---
+
+载有3名宇航员的飞船从空间站返回，当地时间3日晨在哈萨克斯坦境内成功降落。
+
+返回地球的是美国宇航员佩吉·惠特森和杰克·费希尔，以及俄罗斯宇航员费奥多尔·尤尔奇欣。
+"""
+
+
+def test_chinese_names_are_people_not_places_dates_or_titles() -> None:
+    idx = KnowledgeIndex()
+    idx.add_article(1, parse_article(LANDING_ZH.encode(), filename="landing.md"), guild_id=None)
+    found, _reply, got = ask(idx, "返回地球的宇航员是谁？")
+    assert found and got is not None
+    names = got.split("、")
+    assert "佩吉·惠特森" in names and "杰克·费希尔" in names
+    assert not {"哈萨克斯坦", "日晨", "航员费奥多尔·尤尔奇欣"} & set(names), got
