@@ -408,11 +408,36 @@ def _best(index: SentenceIndex, q: Question, hits: list[Hit]) -> Found | None:
             continue  # a number about a module, a spacecraft or a person is not the station's
         if q.qtype in _TYPED:
             score += (0.1 + 0.05 * _strength(picked[0], q)) if picked else -0.3
+        if q.qtype == "why":
+            sentence, score = _cause(index, hit, sentence, score)
         if best is None or score > best.score:
             best = Found(hit, q, _lead_text(picked, q), sentence, language_of(sentence), score)
     if best is None or best.score < THRESHOLD:
         return None
     return best
+
+
+_CAUSE_RE = re.compile(
+    r"\b(?:because|due to|caused by|after|since|as a result|so that|in order to|thanks to|owing to|"
+    r"leak|failure|fail|failed|problem|malfunction|damage|destroyed|grounded)\b|因为|由于|因|导致|造成|所以|为了|故障|失灵|泄漏|损坏",
+    re.I,
+)
+
+
+def _cause(index: SentenceIndex, hit: Hit, sentence: str, score: float) -> tuple[str, float]:
+    """A "why" is answered by a sentence giving a cause: this one, else the next one of the paragraph
+    ("… will send up an empty Soyuz." → "… a coolant leak caused by a micrometeoroid strike …")."""
+    if _CAUSE_RE.search(sentence):
+        return sentence, score + 0.1
+    following = hit.sentence + 1
+    entry = hit.article
+    if entry.first <= following < entry.last:
+        after = index.texts[following] or ""
+        if entry.paragraphs[following - entry.first] == entry.paragraphs[hit.sentence - entry.first] and (
+            _CAUSE_RE.search(after)
+        ):
+            return after, score
+    return sentence, score - 0.1
 
 
 def _names_another(sentence: str, question: Question, hit: Hit) -> bool:

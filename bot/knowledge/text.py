@@ -43,7 +43,8 @@ ZH_DIGITS = {
 _ZH_NUMERAL = "零〇一二两三四五六七八九十百千"
 
 EN_STOPWORDS = frozenset(
-    """a an the and or but if of to in on at by for with from into onto about as is are was were be been being
+    """can't cannot won't don't doesn't didn't isn't wasn't aren't weren't couldn't wouldn't shouldn't
+    haven't hasn't hadn't a an the and or but if of to in on at by for with from into onto about as is are was were be been being
     am do does did doing done have has had having will would shall should can could may might must it its this
     that these those there their them they he she his her him we our us you your i me my mine what which who
     whom whose when where why how much many long far high old often not no so than then too very just also

@@ -324,3 +324,21 @@ def test_chinese_names_are_people_not_places_dates_or_titles() -> None:
     names = got.split("、")
     assert "佩吉·惠特森" in names and "杰克·费希尔" in names
     assert not {"哈萨克斯坦", "日晨", "航员费奥多尔·尤尔奇欣"} & set(names), got
+
+
+REPLACEMENT_EN = """---
+title: "An Empty Soyuz Will Fly Up to Replace Soyuz MS-40"
+date: 2036-01-12
+source: Example Orbit Weekly
+---
+
+Roscosmos said it will send up an empty Soyuz spacecraft to replace Soyuz MS-40 and bring its crew home in the autumn.
+A coolant leak caused by a micrometeoroid strike left the spacecraft unsafe for its crew.
+"""
+
+
+def test_why_is_answered_by_the_sentence_giving_the_cause() -> None:
+    idx = KnowledgeIndex()
+    idx.add_article(1, parse_article(REPLACEMENT_EN.encode(), filename="ms40.md"), guild_id=None)
+    found, reply, _lead = ask(idx, "Why can't the Soyuz MS-40 crew come home on their own spacecraft?")
+    assert found and "coolant leak" in reply
