@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from bot.knowledge import bilingual
 from bot.knowledge.lexicon import EN_NUMBER_WORDS
-from bot.knowledge.text import HAN_RE, known_word, stem, zh_cut, zh_number
+from bot.knowledge.text import HAN, HAN_RE, known_word, stem, zh_cut, zh_number
 
 _MONTHS = [
     "january",
@@ -46,7 +46,7 @@ _EN_TIME = re.compile(_TIME_RE)
 _YEAR = re.compile(r"(?<!\d)(?:19|20)\d{2}(?!\d)")
 _ZH_DATE = re.compile(
     r"(?:(?:\d{4}|今|去|明)年)?(?:\d{1,2}月)?(?:\d{1,2}[日号])?(?:凌晨|上午|下午|晚上|早上|中午)?"
-    r"(?:\d{1,2}[时点](?:\d{1,2}分)?(?:\d{1,2}秒)?)?"
+    r"(?:\d{1,2}[时点](?:半|\d{1,2}分)?(?:\d{1,2}秒)?)?"
 )
 _ZH_WEEKDAY = re.compile(r"(?:周|星期)[一二三四五六日天](?:\s*[(（]\d{1,2}日[)）])?")
 
@@ -63,7 +63,7 @@ _EN_QUANTITY = re.compile(
 )
 _ZH_NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)(?:[万亿])?"
 _ZH_QUANTITY = re.compile(
-    rf"(?P<num>{_ZH_NUM})(?:多)?(?P<unit>个月|小时|分钟|公斤|千克|公里|千米|英里|美元|新元|欧元|日元|卢布|[天年周次块名位人颗艘架项条只圈岁吨米元倍])(?:(?<=小时)|(?<=天)|(?![0-9]))"
+    rf"(?P<num>{_ZH_NUM})(?:多)?(?:个(?=小时|星期))?(?P<unit>个月|小时|分钟|公斤|千克|公里|千米|英里|美元|新元|欧元|日元|卢布|[天年周次块名位人颗艘架项条只圈岁吨米元倍])(?:(?<=小时)|(?<=天)|(?![0-9]))"
 )
 _TIME_UNITS = {
     "day": "天",
@@ -247,7 +247,7 @@ def _zh_date_en(surface: str) -> str:
     year = re.search(r"(\d{4})年", surface)
     month = re.search(r"(\d{1,2})月", surface)
     day = re.search(r"(\d{1,2})[日号]", surface)
-    clock = re.search(r"(\d{1,2})[时点](?:(\d{1,2})分)?", surface)
+    clock = re.search(r"(\d{1,2})[时点](?:(\d{1,2})分|(半))?", surface)
     parts = []
     if month:
         parts.append(_MONTHS[int(month.group(1)) - 1].capitalize() if 1 <= int(month.group(1)) <= 12 else "")
@@ -257,7 +257,8 @@ def _zh_date_en(surface: str) -> str:
         parts.append(year.group(1) if not parts else f", {year.group(1)}")
     text = "".join(p if p.startswith(",") else (" " + p if i else p) for i, p in enumerate(parts)).strip()
     if clock:
-        text = f"{text}, {int(clock.group(1)):02d}:{int(clock.group(2) or 0):02d}".strip(", ")
+        minutes = 30 if clock.group(3) else int(clock.group(2) or 0)
+        text = f"{text}, {int(clock.group(1)):02d}:{minutes:02d}".strip(", ")
     return text or surface
 
 
@@ -276,6 +277,9 @@ def dates(sentence: str) -> list[Extracted]:
             continue
         if re.fullmatch(r"\d+年", surface) and not re.fullmatch(r"\d{4}年", surface):
             continue  # "6年" is a duration
+        day = re.fullmatch(r"(\d+)号", surface)
+        if day and (int(day.group(1)) > 31 or re.search(f"[{HAN}]{{2}}$", sentence[: match.start()])):
+            continue  # "进步99号" is a ship, not a day of the month
         unit = "time" if re.search(r"[时点]", surface) else None
         out.append(Extracted(surface, _zh_date_en(surface), surface, match.start(), unit))
     for match in _ZH_WEEKDAY.finditer(sentence):

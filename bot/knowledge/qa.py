@@ -433,6 +433,8 @@ class KnowledgeIndex:
             sentence_terms = [term_set(text) for text in texts]
             title_terms = term_set(parsed.title)
         station = _station_of(title_terms, sentence_terms)
+        if parsed.published is not None:  # "… in August 2016", "2012年10月": the article's own date counts
+            title_terms = [*title_terms, *_date_terms(parsed.published)]
         credits = tuple(dict.fromkeys(img.credit for img in parsed.images if img.credit))
         rec = _Article(
             article_id,
@@ -1123,6 +1125,13 @@ def _station_of(title_terms: Iterable[str], sentence_terms: Iterable[Iterable[st
         for station in named:
             counts[station] = counts.get(station, 0) + 1
     return max(counts, key=lambda s: counts[s]) if counts else None
+
+
+_MONTH_NAMES = "january february march april may june july august september october november december".split()
+
+
+def _date_terms(published: dt.date) -> list[str]:
+    return [str(published.year), stem(_MONTH_NAMES[published.month - 1]), str(published.month)]
 
 
 def _first_two(item: tuple[Any, ...]) -> tuple[Any, ...]:

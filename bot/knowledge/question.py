@@ -91,6 +91,14 @@ _TYPE_WORDS = frozenset(
     for w in "time year date day month hour number amount much many long far high old fast often "
     "distance altitude speed age duration".split()
 )
+_ORDINAL = re.compile(
+    r"第[一二三四五六七八九十百\d]+次?|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th)"
+)
+_ORDINAL_ANY = re.compile(
+    r"第[一二三四五六七八九十百\d]+|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))\b",
+    re.I,
+)
+_EN_ORDINALS = "first second third fourth fifth sixth seventh eighth ninth tenth".split()
 _ZH_NUMERAL_WORD = re.compile("[零〇一二两三四五六七八九十百千]+")
 _DURATION_VERBS = frozenset(stem(w) for w in "last lasted take took taken".split())
 _ZH_COUNT_RE = re.compile(r"([零〇一二两三四五六七八九十百千]+|\d+)(?:名|位|个|块|次|艘|颗|架|项|人)")
@@ -341,9 +349,16 @@ def analyse(question: str) -> Question:
         seen.add(term.term)
         words.add(term.term)
         strict = bool(re.search(r"-\d", term.term))
-        entity = strict or term.term in proper
+        # an ordinal ("第二次", "second") tells one event from another like a designator: it must be there
+        # (unless the question offers several: "her first, second or third?")
+        ordinal = bool(_ORDINAL.fullmatch(term.term)) and len(_ORDINAL_ANY.findall(text)) == 1
+        entity = strict or term.term in proper or ordinal
         cap = 1.0 if term.term in given_names or term.term in _light() else None
         same, other = alternatives
+        if ordinal and term.zh:
+            number = zh_number(re.sub("[第次]", "", term.term))
+            if number is not None and 1 <= number <= len(_EN_ORDINALS):
+                other = {*other, _EN_ORDINALS[number - 1]}  # 第九次 ↔ ninth
         concepts.append(
             Concept(
                 term.term,

@@ -342,3 +342,39 @@ def test_why_is_answered_by_the_sentence_giving_the_cause() -> None:
     idx.add_article(1, parse_article(REPLACEMENT_EN.encode(), filename="ms40.md"), guild_id=None)
     found, reply, _lead = ask(idx, "Why can't the Soyuz MS-40 crew come home on their own spacecraft?")
     assert found and "coolant leak" in reply
+
+
+DOCKING_ZH = """---
+title: "进步号货运飞船手动对接空间站"
+date: 2037-08-16
+source: 示例航天新闻
+---
+
+进步99号货运飞船于莫斯科时间10点半成功和国际空间站对接。
+
+航天员第一次出舱活动历时约七个小时。
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        ("进步99号是几点和空间站对接的？", "10点半"),
+        ("What time did Progress 99 dock with the station?", "10:30"),
+        ("航天员第一次出舱活动持续了多久？", "七个小时"),
+        # the question's month is the article's date, not in its text
+        ("When did Progress 99 dock with the station in August 2037?", "10:30"),
+    ],
+)
+def test_chinese_clock_and_count_words_and_the_article_date(question: str, lead: str) -> None:
+    idx = KnowledgeIndex()
+    idx.add_article(1, parse_article(DOCKING_ZH.encode(), filename="p99.md"), guild_id=None)
+    found, _reply, got = ask(idx, question)
+    assert found and got is not None and lead in got
+
+
+def test_an_ordinal_is_not_another_one() -> None:
+    """The article tells the first spacewalk: the second is not in it."""
+    idx = KnowledgeIndex()
+    idx.add_article(1, parse_article(DOCKING_ZH.encode(), filename="p99.md"), guild_id=None)
+    assert not ask(idx, "航天员第二次出舱活动持续了多久？")[0]
