@@ -50,6 +50,9 @@ def _words_file(dictionary_file: Path) -> Path:
 _LINE_RE = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.*)/$")
 
 
+_SEEN_MAX = 20_000
+
+
 class _Table:
     """A read-only word → words table in the dictionary's SQLite file (nothing of it stays in memory)."""
 
@@ -57,10 +60,18 @@ class _Table:
         self._conn = conn
         self._lock = lock
         self._sql = f"SELECT value FROM {table} WHERE key = ?"
+        self._seen: dict[str, tuple[str] | None] = {}
 
     def _row(self, key: str) -> tuple[str] | None:
+        try:
+            return self._seen[key]
+        except KeyError:
+            pass
         with self._lock:
             row: tuple[str] | None = self._conn.execute(self._sql, (key,)).fetchone()
+            if len(self._seen) >= _SEEN_MAX:  # the words of recent questions and answers, not the dictionary
+                self._seen.clear()
+            self._seen[key] = row
         return row
 
     def get(self, key: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
