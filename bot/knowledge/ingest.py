@@ -531,7 +531,7 @@ _BYLINE_RE = re.compile(r"^(?:by|作者[:：]?)\s*(?P<name>[^\n]{2,60})$", re.IG
 # ---------------------------------------------------------------------------------------------
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr prof st jr sr vs etc e.g i.e u.s u.k inc ltd co no fig approx est dept gen col lt capt sgt "
-    "jan feb mar apr jun jul aug sep sept oct nov dec mt ft".split()
+    "jan feb mar apr jun jul aug sep sept oct nov dec mt ft s.s u.s.s h.m.s r.m.s".split()
 )
 _ZH_END = "。！？!?"
 _CITATION_RE = re.compile(r"\[(?:\d{1,3}|[a-z]|citation needed)\]")

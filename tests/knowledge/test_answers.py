@@ -378,3 +378,13 @@ def test_an_ordinal_is_not_another_one() -> None:
     idx = KnowledgeIndex()
     idx.add_article(1, parse_article(DOCKING_ZH.encode(), filename="p99.md"), guild_id=None)
     assert not ask(idx, "航天员第二次出舱活动持续了多久？")[0]
+
+
+def test_a_ship_prefix_does_not_end_a_sentence() -> None:
+    text = (
+        "The ship, named the S.S. John Glenn after the astronaut, arrived on Sunday. It docked an hour later."
+    )
+    assert split_sentences(text) == [
+        "The ship, named the S.S. John Glenn after the astronaut, arrived on Sunday.",
+        "It docked an hour later.",
+    ]
