@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from sqlmodel import Session, select
 
@@ -21,7 +21,7 @@ from bot.audit import AuditLine
 from bot.content import CountsCache
 from bot.db import Database
 from bot.errors import UserFacingError
-from bot.knowledge import ArticleError, ParsedArticle, store
+from bot.knowledge import ArticleError, store
 from bot.knowledge.service import Knowledge, admin_crew_entry
 from bot.media import ImageStore
 from bot.models import Article, CrewMember, Fact, Photo
@@ -80,125 +80,11 @@ def list_content(
     return items[offset : offset + limit], len(items)
 
 
-# --------------------------------------------------------------------- one transaction per change
-# Each function below runs inside one ``Database.run`` call: the change and its audit line are
-# committed together, or (a failure anywhere) neither is.
-
-
-def _add_photo(*, session: Session, guild_id: int, user_id: int, **fields: Any) -> tuple[Photo, bool]:
-    photo, created = catalog.add_photo(session=session, guild_id=guild_id, created_by=user_id, **fields)
-    if created:
-        audit.record(
-            session=session,
-            guild_id=guild_id,
-            user_id=user_id,
-            action="photo add",
-            target=f"photo {photo.id}: {photo.caption}",
-        )
-    return photo, created
-
-
-def _remove_photo(
-    photo_id: int, *, session: Session, guild_id: int, user_id: int
-) -> catalog.PhotoView | None:
-    removed = catalog.remove_photo(photo_id, session=session, guild_id=guild_id)
-    if removed is not None:
-        audit.record(
-            session=session,
-            guild_id=guild_id,
-            user_id=user_id,
-            action="photo remove",
-            target=f"photo {photo_id}: {removed.caption}",
-        )
-    return removed
-
-
-def _add_fact(*, session: Session, guild_id: int, user_id: int, **fields: Any) -> tuple[Fact, bool]:
-    fact, created = store.add_server_fact(session=session, guild_id=guild_id, user_id=user_id, **fields)
-    if created:
-        audit.record(
-            session=session,
-            guild_id=guild_id,
-            user_id=user_id,
-            action="fact add",
-            target=f"fact {fact.id}: {fact.text}",
-        )
-    return fact, created
-
-
-def _remove_fact(fact_id: int, *, session: Session, guild_id: int, user_id: int) -> Fact | None:
-    fact = store.remove_server_fact(fact_id, session=session, guild_id=guild_id)
-    if fact is not None:
-        audit.record(
-            session=session,
-            guild_id=guild_id,
-            user_id=user_id,
-            action="fact remove",
-            target=f"fact {fact_id}: {fact.text}",
-        )
-    return fact
-
-
-def _add_crew(*, session: Session, guild_id: int, user_id: int, **fields: Any) -> tuple[CrewMember, bool]:
-    member, created = store.add_server_crew(session=session, guild_id=guild_id, user_id=user_id, **fields)
-    if created:
-        audit.record(
-            session=session,
-            guild_id=guild_id,
-            user_id=user_id,
-            action="crew add",
-            target=f"crew {member.id}: {member.name}",
-        )
-    return member, created
-
-
-def _remove_crew(crew_id: int, *, session: Session, guild_id: int, user_id: int) -> CrewMember | None:
-    member = store.remove_server_crew(crew_id, session=session, guild_id=guild_id)
-    if member is not None:
-        audit.record(
-            session=session,
-            guild_id=guild_id,
-            user_id=user_id,
-            action="crew remove",
-            target=f"crew {crew_id}: {member.name}",
-        )
-    return member
-
-
-def _import_article(
-    parsed: ParsedArticle, *, session: Session, guild_id: int, user_id: int, filename: str
-) -> store.ImportResult:
-    result = store.import_parsed(
-        parsed, session=session, guild_id=guild_id, filename=filename, created_by=user_id
-    )
-    audit.record(
-        session=session,
-        guild_id=guild_id,
-        user_id=user_id,
-        action=f"article import ({result.status})",
-        target=f"article {result.article_id}: {result.title}",
-    )
-    return result
-
-
-def _remove_article(article_id: int, *, session: Session, guild_id: int, user_id: int) -> Article | None:
-    article = store.remove_article(article_id, session=session, guild_id=guild_id)
-    if article is not None:
-        audit.record(
-            session=session,
-            guild_id=guild_id,
-            user_id=user_id,
-            action="article remove",
-            target=f"article {article_id}: {article.title}",
-        )
-    return article
-
-
 # ------------------------------------------------------------------------------------- the service
 class AdminService:
     """What each /admin command does, start to finish; built once by the bot (``bot.admin``).
 
-    A change is one transaction with its audit line; after it commits, the question index learns
+    A change is one transaction with its audit line (``audit.audited`` inside one ``Database.run``); after it commits, the question index learns
     it and the content counts are read again. Refusals are :class:`UserFacingError` with a key.
     ``net`` gives the bot's current HTTP client (tests swap it for a stricter one).
     """
@@ -235,9 +121,12 @@ class AdminService:
             data = await intake.fetch_url(self.net(), url or "", intake.MAX_IMAGE_BYTES)
         processed, stored = await intake.store_picture(data, self.images)
         result = await self.db.run(
-            _add_photo,
+            audit.audited,
+            catalog.add_photo,
             guild_id=guild_id,
             user_id=user_id,
+            describe=lambda r: ("photo add", f"photo {r[0].id}: {r[0].caption}") if r[1] else None,
+            created_by=user_id,
             caption=caption,
             credit=credit,
             photographer=photographer,
@@ -249,7 +138,14 @@ class AdminService:
         return result
 
     async def remove_photo(self, photo_id: int, *, guild_id: int, user_id: int) -> catalog.PhotoView | None:
-        removed = await self.db.run(_remove_photo, photo_id, guild_id=guild_id, user_id=user_id)
+        removed = await self.db.run(
+            audit.audited,
+            catalog.remove_photo,
+            photo_id,
+            guild_id=guild_id,
+            user_id=user_id,
+            describe=lambda r: None if r is None else ("photo remove", f"photo {photo_id}: {r.caption}"),
+        )
         if removed is not None:
             self.counts.invalidate(guild_id)
         return removed
@@ -258,7 +154,15 @@ class AdminService:
         self, *, guild_id: int, user_id: int, text: str, keywords: str | None, source: str | None
     ) -> Fact:
         fact, created = await self.db.run(
-            _add_fact, guild_id=guild_id, user_id=user_id, text=text, keywords=keywords, source=source
+            audit.audited,
+            store.add_server_fact,
+            guild_id=guild_id,
+            user_id=user_id,
+            describe=lambda r: ("fact add", f"fact {r[0].id}: {r[0].text}") if r[1] else None,
+            created_by=user_id,
+            text=text,
+            keywords=keywords,
+            source=source,
         )
         if not created:
             raise UserFacingError(
@@ -270,7 +174,14 @@ class AdminService:
         return fact
 
     async def remove_fact(self, fact_id: int, *, guild_id: int, user_id: int) -> Fact | None:
-        removed = await self.db.run(_remove_fact, fact_id, guild_id=guild_id, user_id=user_id)
+        removed = await self.db.run(
+            audit.audited,
+            store.remove_server_fact,
+            fact_id,
+            guild_id=guild_id,
+            user_id=user_id,
+            describe=lambda r: None if r is None else ("fact remove", f"fact {fact_id}: {r.text}"),
+        )
         if removed is not None:
             self.knowledge.remove_admin_fact(fact_id)
             self.counts.invalidate(guild_id)
@@ -280,7 +191,15 @@ class AdminService:
         self, *, guild_id: int, user_id: int, name: str, agency: str | None, role: str | None
     ) -> CrewMember:
         member, created = await self.db.run(
-            _add_crew, guild_id=guild_id, user_id=user_id, name=name, agency=agency, role=role
+            audit.audited,
+            store.add_server_crew,
+            guild_id=guild_id,
+            user_id=user_id,
+            describe=lambda r: ("crew add", f"crew {r[0].id}: {r[0].name}") if r[1] else None,
+            created_by=user_id,
+            name=name,
+            agency=agency,
+            role=role,
         )
         if not created:
             raise UserFacingError(
@@ -296,7 +215,14 @@ class AdminService:
         return member
 
     async def remove_crew(self, crew_id: int, *, guild_id: int, user_id: int) -> CrewMember | None:
-        removed = await self.db.run(_remove_crew, crew_id, guild_id=guild_id, user_id=user_id)
+        removed = await self.db.run(
+            audit.audited,
+            store.remove_server_crew,
+            crew_id,
+            guild_id=guild_id,
+            user_id=user_id,
+            describe=lambda r: None if r is None else ("crew remove", f"crew {crew_id}: {r.name}"),
+        )
         if removed is not None:
             self.knowledge.remove_admin_crew(guild_id, removed.name)
             self.counts.invalidate(guild_id)
@@ -323,14 +249,28 @@ class AdminService:
         except ArticleError as exc:
             raise UserFacingError(str(exc), key="admin.refused", reason=str(exc)) from None
         result = await self.db.run(
-            _import_article, parsed, guild_id=guild_id, user_id=user_id, filename=filename
+            audit.audited,
+            store.import_parsed,
+            parsed,
+            guild_id=guild_id,
+            user_id=user_id,
+            describe=lambda r: (f"article import ({r.status})", f"article {r.article_id}: {r.title}"),
+            filename=filename,
+            created_by=user_id,
         )
         await self.knowledge.index_imported(result, parsed, guild_id=guild_id)
         self.counts.invalidate(guild_id)
         return result
 
     async def remove_article(self, article_id: int, *, guild_id: int, user_id: int) -> Article | None:
-        removed = await self.db.run(_remove_article, article_id, guild_id=guild_id, user_id=user_id)
+        removed = await self.db.run(
+            audit.audited,
+            store.remove_article,
+            article_id,
+            guild_id=guild_id,
+            user_id=user_id,
+            describe=lambda r: None if r is None else ("article remove", f"article {article_id}: {r.title}"),
+        )
         if removed is not None:
             self.knowledge.forget_article(article_id)
             self.counts.invalidate(guild_id)

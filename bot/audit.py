@@ -6,8 +6,10 @@ together or neither is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -15,6 +17,7 @@ from sqlmodel import Session, select
 from bot.models import AuditEntry, utcnow
 
 MAX_TARGET = 500
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,25 @@ def record(
             guild_id=guild_id, user_id=user_id, action=action, target=target[:MAX_TARGET], at=at or utcnow()
         )
     )
+
+
+def audited(
+    change: Callable[..., R],
+    /,
+    *args: Any,
+    session: Session,
+    guild_id: int,
+    user_id: int | None,
+    describe: Callable[[R], tuple[str, str] | None],
+    **kwargs: Any,
+) -> R:
+    """``change(*args, session=, guild_id=, **kwargs)`` and, when ``describe`` names what it changed
+    as (action, target), its audit line. Run through ``Database.run``: one transaction for both."""
+    result = change(*args, session=session, guild_id=guild_id, **kwargs)
+    line = describe(result)
+    if line is not None:
+        record(session=session, guild_id=guild_id, user_id=user_id, action=line[0], target=line[1])
+    return result
 
 
 def audit_log(*, session: Session, guild_id: int, offset: int, limit: int) -> tuple[list[AuditLine], int]:

@@ -14,8 +14,7 @@ from bot.core import Cupola
 from bot.db import Database
 from bot.sandbox import Sandbox, Upload
 from bot.sandbox.model import Guild
-from tests.conftest import make_settings, running_bot
-from tests.support.helpers import admin_of, final_message
+from tests.support.helpers import admin_of, final_message, make_settings, running_bot
 
 ARTICLE = """Spacewalk Installs a New Roll-Out Solar Array
 

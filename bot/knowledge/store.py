@@ -266,7 +266,7 @@ def add_server_fact(
     text: str,
     keywords: str | None,
     source: str | None,
-    user_id: int | None,
+    created_by: int | None,
 ) -> tuple[Fact, bool]:
     """A server's own fact; the same text again returns the existing one (created=False)."""
     body = _clean(text, MAX_FACT, "fact", required=True) or ""
@@ -279,7 +279,7 @@ def add_server_fact(
     for fact in mine:
         if _norm(fact.text) == _norm(body):
             return fact, False
-    fact = Fact(guild_id=guild_id, key="admin", text=body, keywords=keys, source=src, created_by=user_id)
+    fact = Fact(guild_id=guild_id, key="admin", text=body, keywords=keys, source=src, created_by=created_by)
     session.add(fact)
     session.flush()
     return fact, True
@@ -306,7 +306,13 @@ def server_facts(*, session: Session) -> list[tuple[int, int, str, str | None, d
 
 
 def add_server_crew(
-    *, session: Session, guild_id: int, name: str, agency: str | None, role: str | None, user_id: int | None
+    *,
+    session: Session,
+    guild_id: int,
+    name: str,
+    agency: str | None,
+    role: str | None,
+    created_by: int | None,
 ) -> tuple[CrewMember, bool]:
     """A crew member on a server's own roster; the same name again returns the existing one."""
     clean_name = _clean(name, MAX_NAME, "name", required=True) or ""
@@ -321,7 +327,7 @@ def add_server_crew(
         name=clean_name,
         agency=_clean(agency, MAX_AGENCY, "agency"),
         role=_clean(role, MAX_ROLE, "role"),
-        created_by=user_id,
+        created_by=created_by,
     )
     session.add(member)
     session.flush()
