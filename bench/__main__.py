@@ -21,6 +21,7 @@ from pathlib import Path
 
 import discord
 
+from bench import netguard
 from bench.harness import (
     AnswerWatch,
     BotKind,
@@ -32,7 +33,7 @@ from bench.harness import (
     synced_names,
 )
 from bench.scenarios import FLOOR, SCENARIOS, Scenario
-from bot.sandbox import Guild, Sandbox, netguard
+from bot.sandbox import Guild, Sandbox
 
 BOT_ORDER: tuple[BotKind, ...] = ("bare", "cupola")
 BUSY_MACHINE_CORES = 0.25

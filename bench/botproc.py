@@ -18,7 +18,7 @@ from typing import Protocol
 import discord
 from discord import app_commands
 
-from bot.sandbox import netguard
+from bench import netguard
 
 log = logging.getLogger("bench.botproc")
 READY_LINE = "READY"

@@ -31,8 +31,9 @@ from typing import Any
 
 from aiohttp import web
 
+from bench import netguard
 from bot.feeds.policy import stagger_offset
-from bot.sandbox import Sandbox, netguard
+from bot.sandbox import Sandbox
 from bot.sandbox.ratelimit import Limit, RateLimitConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -102,7 +103,7 @@ class FeedSite:
         self.fetches: list[float] = []
         self._runner: web.AppRunner | None = None
         self.base = ""
-        from bot.media.bench_helpers import make_jpeg
+        from bench.synthetic_images import make_jpeg
 
         self.jpeg = make_jpeg(320, 240, seed=5)
 
@@ -167,10 +168,10 @@ async def seed(url: str, data_dir: Path, sb: Sandbox, site: FeedSite | None, pho
     """Photos, every server's photo of the day (due now) and subscription; returns the feed's id."""
     from sqlalchemy import delete
 
+    from bench.synthetic_images import make_jpeg
     from bot.db import Database
     from bot.knowledge.service import Knowledge
     from bot.media import ImageStore, process_image
-    from bot.media.bench_helpers import make_jpeg
     from bot.models import Feed, GuildSettings, Photo, Subscription
     from bot.photos import add_photo
     from bot.photos.pictures import relative_to_store

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bot.sandbox import netguard
+from bench import netguard
 
 READY_LINE = "READY"
 

@@ -7,7 +7,7 @@ entries are all known (parsed and de-duplicated, nothing new). The poller is the
 :class:`FeedPoller` on a SQLite file, driven round by round with a controlled clock.
 
 Reports feeds polled per second, CPU per feed (this process, all threads), parse throughput for
-a 200-entry Media RSS feed, and the polling process's peak memory. Loopback only (bot.sandbox.netguard).
+a 200-entry Media RSS feed, and the polling process's peak memory. Loopback only (bench.netguard).
 """
 
 from __future__ import annotations
@@ -29,14 +29,14 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from bench import netguard
+from bench.synthetic_feeds import make_feed
 from bot.db import Database
 from bot.delivery import Pacer
-from bot.feeds.bench_helpers import make_feed
 from bot.feeds.parse import parse_feed
 from bot.feeds.poller import FeedPoller, RoundReport
 from bot.models import Feed, FeedEntry, Subscription
 from bot.net import SafeHttp
-from bot.sandbox import netguard
 
 HOSTS = [f"127.0.0.{n}" for n in range(1, 9)]
 ETAG = '"bench-v1"'

@@ -9,7 +9,7 @@
    bot's CPU per post (compare sizes: it should not grow with the number of servers) and /about
    latency during the fan-out.
 
-Loopback only (bot/sandbox/netguard.py). Prints a table; about a minute per 2,000 servers.
+Loopback only (bench/netguard.py). Prints a table; about a minute per 2,000 servers.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ from typing import Any
 
 from PIL import JpegImagePlugin
 
+from bench import netguard
+from bench.synthetic_images import make_jpeg
 from bot.media import process_image, render_credit_card
-from bot.media.bench_helpers import make_jpeg
-from bot.sandbox import netguard
 
 log = logging.getLogger("bench.photos")
 DISCORD_GLOBAL_LIMIT = 50.0

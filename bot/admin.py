@@ -1,31 +1,37 @@
-"""What server admins change: facts, crew, articles (photos are in bot.photos.catalog), and the audit log.
+"""/admin's workflows: a server's own photos, facts, crew and articles, each change with its audit line.
 
-Everything here acts on one guild's own rows only: global content belongs to the operator (CLI).
+``AdminService`` runs each command's whole workflow: the change and its audit line in one
+transaction, then the question index and the content counts. The rows themselves belong to their
+owners: facts, crew and articles to bot/knowledge/store.py, photos to bot/photos/catalog.py, audit
+lines to bot/audit.py. Everything here acts on one guild's own rows only: global content belongs to
+the operator (CLI).
 """
 
 from __future__ import annotations
 
-import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import func
 from sqlmodel import Session, select
 
-from bot.errors import UserFacingError, clean_input
-from bot.knowledge.store import delete_derived
-from bot.models import Article, AuditEntry, CrewMember, Fact, Photo, utcnow
+from bot import audit, intake
+from bot.audit import AuditLine
+from bot.content import CountsCache
+from bot.db import Database
+from bot.errors import UserFacingError
+from bot.knowledge import ArticleError, store
+from bot.knowledge.service import Knowledge, admin_crew_entry
+from bot.media import ImageStore
+from bot.models import Article, CrewMember, Fact, Photo
+from bot.net import SafeHttp
 from bot.photos import catalog
 
 Kind = Literal["article", "photo", "fact", "crew"]
 KINDS: tuple[Kind, ...] = ("article", "photo", "fact", "crew")
-MAX_FACT = 1000
-MAX_NAME = 100
-MAX_AGENCY = 100
-MAX_ROLE = 200
-MAX_KEYWORDS = 300
-MAX_SOURCE = 300
+Progress = Callable[[Literal["fetch", "parse"]], Awaitable[None]]
+"""Told each slow step of an import as it starts (the cog shows it to the admin)."""
 
 
 @dataclass(frozen=True)
@@ -37,199 +43,7 @@ class ContentItem:
     created_by: int | None
 
 
-@dataclass(frozen=True)
-class AuditLine:
-    user_id: int | None
-    action: str
-    target: str
-    at: datetime
-
-
-def _clean(value: str | None, limit: int, what: str, *, required: bool = False) -> str | None:
-    return clean_input(value, limit, what, required=required, collapse=True)
-
-
-def record(*, session: Session, guild_id: int, user_id: int | None, action: str, target: str) -> None:
-    """One audit line: who changed what, when."""
-    session.add(
-        AuditEntry(guild_id=guild_id, user_id=user_id, action=action, target=target[:500], at=utcnow())
-    )
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\W+", " ", text.casefold()).strip()
-
-
-# ---------------------------------------------------------------------------------------------- facts
-def add_fact(
-    *,
-    session: Session,
-    guild_id: int,
-    text: str,
-    keywords: str | None,
-    source: str | None,
-    user_id: int | None,
-) -> tuple[Fact, bool]:
-    """A server's own fact; the same text again returns the existing one (created=False)."""
-    body = _clean(text, MAX_FACT, "fact", required=True) or ""
-    keys = _clean(keywords, MAX_KEYWORDS, "keywords")
-    src = _clean(source, MAX_SOURCE, "source")
-    _check_answerable(body, src)
-    mine = session.exec(
-        select(Fact).where(Fact.guild_id == guild_id, Fact.article_id.is_(None))  # type: ignore[union-attr]
-    ).all()
-    for fact in mine:
-        if _norm(fact.text) == _norm(body):
-            return fact, False
-    fact = Fact(guild_id=guild_id, key="admin", text=body, keywords=keys, source=src, created_by=user_id)
-    session.add(fact)
-    session.flush()
-    record(
-        session=session,
-        guild_id=guild_id,
-        user_id=user_id,
-        action="fact add",
-        target=f"fact {fact.id}: {body}",
-    )
-    return fact, True
-
-
-def _check_answerable(text: str, source: str | None) -> None:
-    """Refuse a fact the question index cannot read, before it is stored (it would be skipped at
-    every start-up otherwise)."""
-    from bot.knowledge.ingest import ArticleError
-    from bot.knowledge.service import admin_fact_article
-
-    try:
-        admin_fact_article(text, source, None)
-    except ArticleError:
-        raise UserFacingError(
-            "I can't read a sentence in that fact, so /iss ask could never answer from it. Write it as "
-            "a full sentence, for example: The cupola has seven windows.",
-            key="admin.fact_unreadable",
-        ) from None
-
-
-def remove_fact(fact_id: int, *, session: Session, guild_id: int, user_id: int | None) -> Fact | None:
-    fact = session.exec(
-        select(Fact).where(Fact.id == fact_id, Fact.guild_id == guild_id, Fact.article_id.is_(None))  # type: ignore[union-attr]
-    ).first()
-    if fact is None:
-        return None
-    session.delete(fact)
-    record(
-        session=session,
-        guild_id=guild_id,
-        user_id=user_id,
-        action="fact remove",
-        target=f"fact {fact_id}: {fact.text}",
-    )
-    return fact
-
-
-def admin_facts(*, session: Session) -> list[tuple[int, int, str, str | None, datetime]]:
-    """(id, guild_id, text, source, created_at) of every fact a server added, for the question index."""
-    rows = session.exec(
-        select(Fact.id, Fact.guild_id, Fact.text, Fact.source, Fact.created_at).where(
-            Fact.article_id.is_(None),
-            Fact.guild_id.is_not(None),  # type: ignore[union-attr]
-        )
-    ).all()
-    return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
-
-
-# ----------------------------------------------------------------------------------------------- crew
-def add_crew(
-    *, session: Session, guild_id: int, name: str, agency: str | None, role: str | None, user_id: int | None
-) -> tuple[CrewMember, bool]:
-    clean_name = _clean(name, MAX_NAME, "name", required=True) or ""
-    mine = session.exec(
-        select(CrewMember).where(CrewMember.guild_id == guild_id, CrewMember.article_id.is_(None))  # type: ignore[union-attr]
-    ).all()
-    for member in mine:
-        if _norm(member.name) == _norm(clean_name):
-            return member, False
-    member = CrewMember(
-        guild_id=guild_id,
-        name=clean_name,
-        agency=_clean(agency, MAX_AGENCY, "agency"),
-        role=_clean(role, MAX_ROLE, "role"),
-        created_by=user_id,
-    )
-    session.add(member)
-    session.flush()
-    record(
-        session=session,
-        guild_id=guild_id,
-        user_id=user_id,
-        action="crew add",
-        target=f"crew {member.id}: {clean_name}",
-    )
-    return member, True
-
-
-def remove_crew(crew_id: int, *, session: Session, guild_id: int, user_id: int | None) -> CrewMember | None:
-    member = session.exec(
-        select(CrewMember).where(
-            CrewMember.id == crew_id,
-            CrewMember.guild_id == guild_id,
-            CrewMember.article_id.is_(None),  # type: ignore[union-attr]
-        )
-    ).first()
-    if member is None:
-        return None
-    session.delete(member)
-    record(
-        session=session,
-        guild_id=guild_id,
-        user_id=user_id,
-        action="crew remove",
-        target=f"crew {crew_id}: {member.name}",
-    )
-    return member
-
-
-def admin_crew(*, session: Session) -> list[tuple[int, int, str, str | None, str | None, datetime]]:
-    """(id, guild_id, name, agency, role, created_at) of every crew member a server added."""
-    rows = session.exec(
-        select(
-            CrewMember.id,
-            CrewMember.guild_id,
-            CrewMember.name,
-            CrewMember.agency,
-            CrewMember.role,
-            CrewMember.created_at,
-        ).where(
-            CrewMember.article_id.is_(None),
-            CrewMember.guild_id.is_not(None),  # type: ignore[union-attr]
-        )
-    ).all()
-    return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
-
-
-# ------------------------------------------------------------------------------------------- articles
-def remove_article(
-    article_id: int, *, session: Session, guild_id: int, user_id: int | None
-) -> Article | None:
-    """Remove one of the server's own articles with everything taken from it (photos included)."""
-    article = session.exec(
-        select(Article).where(Article.id == article_id, Article.guild_id == guild_id)
-    ).first()
-    if article is None:
-        return None
-    delete_derived(article_id, session=session, guild_id=guild_id)
-    session.delete(article)
-    record(
-        session=session,
-        guild_id=guild_id,
-        user_id=user_id,
-        action="article remove",
-        target=f"article {article_id}: {article.title}",
-    )
-    return article
-
-
-# ------------------------------------------------------------------------------------- listing, audit
+# -------------------------------------------------------------------------------------------- listing
 def list_content(
     *, session: Session, guild_id: int, kind: Kind | None, offset: int, limit: int
 ) -> tuple[list[ContentItem], int]:
@@ -266,43 +80,208 @@ def list_content(
     return items[offset : offset + limit], len(items)
 
 
-def audit_log(*, session: Session, guild_id: int, offset: int, limit: int) -> tuple[list[AuditLine], int]:
-    total = session.exec(
-        select(func.count()).select_from(AuditEntry).where(AuditEntry.guild_id == guild_id)
-    ).one()
-    rows = session.exec(
-        select(AuditEntry)
-        .where(AuditEntry.guild_id == guild_id)
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())  # type: ignore[attr-defined, union-attr]
-        .offset(offset)
-        .limit(limit)
-    ).all()
-    return [AuditLine(r.user_id, r.action, r.target, r.at) for r in rows], int(total)
+# ------------------------------------------------------------------------------------- the service
+class AdminService:
+    """What each /admin command does, start to finish; built once by the bot (``bot.admin``).
 
+    A change is one transaction with its audit line (``audit.audited`` inside one ``Database.run``); after it commits, the question index learns
+    it and the content counts are read again. Refusals are :class:`UserFacingError` with a key.
+    ``net`` gives the bot's current HTTP client (tests swap it for a stricter one).
+    """
 
-# --------------------------------------------------------------------------------------------- photos
-def add_photo(*, session: Session, guild_id: int, user_id: int, **fields: Any) -> tuple[Photo, bool]:
-    """catalog.add_photo plus its audit line, in one transaction."""
-    photo, created = catalog.add_photo(session=session, guild_id=guild_id, created_by=user_id, **fields)
-    if created:
-        record(
-            session=session,
+    def __init__(
+        self,
+        *,
+        db: Database,
+        knowledge: Knowledge,
+        counts: CountsCache,
+        net: Callable[[], SafeHttp],
+        images: ImageStore,
+    ) -> None:
+        self.db = db
+        self.knowledge = knowledge
+        self.counts = counts
+        self.net = net
+        self.images = images
+
+    async def add_photo(
+        self,
+        *,
+        guild_id: int,
+        user_id: int,
+        caption: str,
+        credit: str,
+        photographer: str | None,
+        data: bytes | None,
+        url: str | None,
+    ) -> tuple[Photo, bool]:
+        """Fetch (when no attachment's bytes are given), check and store the picture, then add it
+        unless the catalog already holds the same picture: (photo, created)."""
+        if data is None:
+            data = await intake.fetch_url(self.net(), url or "", intake.MAX_IMAGE_BYTES)
+        processed, stored = await intake.store_picture(data, self.images)
+        result = await self.db.run(
+            audit.audited,
+            catalog.add_photo,
             guild_id=guild_id,
             user_id=user_id,
-            action="photo add",
-            target=f"photo {photo.id}: {photo.caption}",
+            describe=lambda r: ("photo add", f"photo {r[0].id}: {r[0].caption}") if r[1] else None,
+            created_by=user_id,
+            caption=caption,
+            credit=credit,
+            photographer=photographer,
+            url=url,
+            processed=processed,
+            stored_path=stored,
         )
-    return photo, created
+        self.counts.invalidate(guild_id)
+        return result
 
-
-def remove_photo(photo_id: int, *, session: Session, guild_id: int, user_id: int) -> catalog.PhotoView | None:
-    removed = catalog.remove_photo(photo_id, session=session, guild_id=guild_id)
-    if removed is not None:
-        record(
-            session=session,
+    async def remove_photo(self, photo_id: int, *, guild_id: int, user_id: int) -> catalog.PhotoView | None:
+        removed = await self.db.run(
+            audit.audited,
+            catalog.remove_photo,
+            photo_id,
             guild_id=guild_id,
             user_id=user_id,
-            action="photo remove",
-            target=f"photo {photo_id}: {removed.caption}",
+            describe=lambda r: None if r is None else ("photo remove", f"photo {photo_id}: {r.caption}"),
         )
-    return removed
+        if removed is not None:
+            self.counts.invalidate(guild_id)
+        return removed
+
+    async def add_fact(
+        self, *, guild_id: int, user_id: int, text: str, keywords: str | None, source: str | None
+    ) -> Fact:
+        fact, created = await self.db.run(
+            audit.audited,
+            store.add_server_fact,
+            guild_id=guild_id,
+            user_id=user_id,
+            describe=lambda r: ("fact add", f"fact {r[0].id}: {r[0].text}") if r[1] else None,
+            created_by=user_id,
+            text=text,
+            keywords=keywords,
+            source=source,
+        )
+        if not created:
+            raise UserFacingError(
+                "This server already has that fact.", key="admin.fact_duplicate", id=fact.id
+            )
+        assert fact.id is not None
+        self.knowledge.add_admin_fact(fact.id, guild_id, fact.text, fact.source, fact.created_at)
+        self.counts.invalidate(guild_id)
+        return fact
+
+    async def remove_fact(self, fact_id: int, *, guild_id: int, user_id: int) -> Fact | None:
+        removed = await self.db.run(
+            audit.audited,
+            store.remove_server_fact,
+            fact_id,
+            guild_id=guild_id,
+            user_id=user_id,
+            describe=lambda r: None if r is None else ("fact remove", f"fact {fact_id}: {r.text}"),
+        )
+        if removed is not None:
+            self.knowledge.remove_admin_fact(fact_id)
+            self.counts.invalidate(guild_id)
+        return removed
+
+    async def add_crew(
+        self, *, guild_id: int, user_id: int, name: str, agency: str | None, role: str | None
+    ) -> CrewMember:
+        member, created = await self.db.run(
+            audit.audited,
+            store.add_server_crew,
+            guild_id=guild_id,
+            user_id=user_id,
+            describe=lambda r: ("crew add", f"crew {r[0].id}: {r[0].name}") if r[1] else None,
+            created_by=user_id,
+            name=name,
+            agency=agency,
+            role=role,
+        )
+        if not created:
+            raise UserFacingError(
+                f"{member.name} is already on this server's roster.",
+                key="admin.crew_duplicate",
+                name=member.name,
+                id=member.id,
+            )
+        self.knowledge.add_admin_crew(
+            guild_id, admin_crew_entry(member.name, member.agency, member.role, member.created_at)
+        )
+        self.counts.invalidate(guild_id)
+        return member
+
+    async def remove_crew(self, crew_id: int, *, guild_id: int, user_id: int) -> CrewMember | None:
+        removed = await self.db.run(
+            audit.audited,
+            store.remove_server_crew,
+            crew_id,
+            guild_id=guild_id,
+            user_id=user_id,
+            describe=lambda r: None if r is None else ("crew remove", f"crew {crew_id}: {r.name}"),
+        )
+        if removed is not None:
+            self.knowledge.remove_admin_crew(guild_id, removed.name)
+            self.counts.invalidate(guild_id)
+        return removed
+
+    async def import_article(
+        self,
+        *,
+        guild_id: int,
+        user_id: int,
+        filename: str,
+        data: bytes | None,
+        url: str | None,
+        progress: Progress,
+    ) -> store.ImportResult:
+        """Fetch (when no attachment's bytes are given) and parse the article, store it with its
+        audit line in one transaction, then index it."""
+        if data is None:
+            await progress("fetch")
+            data = await intake.fetch_url(self.net(), url or "", intake.MAX_ARTICLE_BYTES)
+        await progress("parse")
+        try:
+            parsed = await self.knowledge.parse(data, filename=filename)
+        except ArticleError as exc:
+            raise UserFacingError(str(exc), key=exc.code, **exc.params) from None
+        result = await self.db.run(
+            audit.audited,
+            store.import_parsed,
+            parsed,
+            guild_id=guild_id,
+            user_id=user_id,
+            describe=lambda r: (f"article import ({r.status})", f"article {r.article_id}: {r.title}"),
+            filename=filename,
+            created_by=user_id,
+        )
+        await self.knowledge.index_imported(result, parsed, guild_id=guild_id)
+        self.counts.invalidate(guild_id)
+        return result
+
+    async def remove_article(self, article_id: int, *, guild_id: int, user_id: int) -> Article | None:
+        removed = await self.db.run(
+            audit.audited,
+            store.remove_article,
+            article_id,
+            guild_id=guild_id,
+            user_id=user_id,
+            describe=lambda r: None if r is None else ("article remove", f"article {article_id}: {r.title}"),
+        )
+        if removed is not None:
+            self.knowledge.forget_article(article_id)
+            self.counts.invalidate(guild_id)
+        return removed
+
+    async def content(
+        self, *, guild_id: int, kind: Kind | None, offset: int, limit: int
+    ) -> tuple[list[ContentItem], int]:
+        """One page of the server's own content, newest first; (page, total)."""
+        return await self.db.run(list_content, guild_id=guild_id, kind=kind, offset=offset, limit=limit)
+
+    async def audit_log(self, *, guild_id: int, offset: int, limit: int) -> tuple[list[AuditLine], int]:
+        """One page of the server's audit log, newest first; (page, total)."""
+        return await self.db.run(audit.audit_log, guild_id=guild_id, offset=offset, limit=limit)

@@ -20,15 +20,18 @@ from discord.http import Route
 
 import cogs
 from bot import __version__
+from bot.admin import AdminService
 from bot.cluster import Cluster, install_http_pacing, make_pacer
 from bot.config import Settings
 from bot.content import CountsCache
 from bot.db import Database
 from bot.errors import ControlCharacters, UserFacingError
+from bot.feeds.service import FeedService
 from bot.i18n import CupolaTranslator, lang_of, t
 from bot.knowledge.service import Knowledge
 from bot.media import ImageStore
 from bot.net import SafeHttp
+from bot.photos.service import PhotoService, PotdService
 from bot.text import has_controls, string_options
 
 log = logging.getLogger(__name__)
@@ -161,6 +164,23 @@ class Cupola(commands.AutoShardedBot):
         self.failed_cogs: dict[str, BaseException] = {}
         self.content_counts = CountsCache(db)
         self.knowledge = Knowledge(db)
+        # The services: each command's whole workflow, reached by the cogs as ``bot.<service>``.
+        # They read ``net`` and ``clock`` through these lambdas: tests replace both on a built bot.
+        self.admin = AdminService(
+            db=db,
+            knowledge=self.knowledge,
+            counts=self.content_counts,
+            net=lambda: self.net,
+            images=self.images,
+        )
+        self.feeds = FeedService(
+            db=db,
+            http=lambda: self.net,
+            clock=lambda: self.clock(),
+            interval=float(settings.feeds.poll_interval_seconds),
+        )
+        self.photos = PhotoService(db=db, clock=lambda: self.clock())
+        self.potd = PotdService(db=db, clock=lambda: self.clock())
 
     # -------------------------------------------------------------- start-up
     async def login(self, token: str) -> None:

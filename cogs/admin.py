@@ -13,9 +13,6 @@ from bot import admin, intake
 from bot.core import Cupola
 from bot.errors import UserFacingError
 from bot.i18n import lang_of, t
-from bot.knowledge import ArticleError
-from bot.knowledge.qa import CrewEntry
-from bot.knowledge.service import ADMIN_TITLE
 from bot.permissions import admin_only
 from bot.render.admin import PAGE_SIZE, Pager, audit_embed, content_embed
 
@@ -56,16 +53,11 @@ class Admin(commands.Cog):
     def __init__(self, bot: Cupola) -> None:
         self.bot = bot
 
-    async def _changed(self, guild_id: int) -> None:
-        self.bot.content_counts.invalidate(guild_id)
-
     async def _autocomplete(
         self, interaction: discord.Interaction, current: str, kind: admin.Kind
     ) -> list[app_commands.Choice[str]]:
         assert interaction.guild_id is not None
-        items, _ = await self.bot.db.run(
-            admin.list_content, guild_id=interaction.guild_id, kind=kind, offset=0, limit=500
-        )
+        items, _ = await self.bot.admin.content(guild_id=interaction.guild_id, kind=kind, offset=0, limit=500)
         wanted = current.casefold().strip().lstrip("#")
         out = []
         for item in items:
@@ -99,23 +91,16 @@ class Admin(commands.Cog):
         lang = lang_of(interaction)
         intake.exactly_one(image, url, "admin.photo_source")
         await interaction.response.defer(ephemeral=True, thinking=True)
-        if image is not None:
-            data = await intake.read_attachment(image, intake.MAX_IMAGE_BYTES)
-        else:
-            data = await intake.fetch_url(self.bot.net, url or "", intake.MAX_IMAGE_BYTES)
-        processed, stored = await intake.store_picture(data, self.bot.images)
-        photo, created = await self.bot.db.run(
-            admin.add_photo,
+        data = await intake.read_attachment(image, intake.MAX_IMAGE_BYTES) if image is not None else None
+        photo, created = await self.bot.admin.add_photo(
             guild_id=interaction.guild_id,
             user_id=interaction.user.id,
             caption=caption,
             credit=credit,
             photographer=photographer,
+            data=data,
             url=url,
-            processed=processed,
-            stored_path=stored,
         )
-        await self._changed(interaction.guild_id)
         key = "admin.photo_added" if created else "admin.photo_duplicate"
         await interaction.followup.send(
             t(key, lang, id=photo.id, caption=photo.caption[:200], credit=photo.credit), ephemeral=True
@@ -127,12 +112,11 @@ class Admin(commands.Cog):
     async def photo_remove(self, interaction: discord.Interaction, id: str) -> None:
         assert interaction.guild_id is not None
         lang, photo_id = lang_of(interaction), parse_id(id)
-        removed = await self.bot.db.run(
-            admin.remove_photo, photo_id, guild_id=interaction.guild_id, user_id=interaction.user.id
+        removed = await self.bot.admin.remove_photo(
+            photo_id, guild_id=interaction.guild_id, user_id=interaction.user.id
         )
         if removed is None:
             raise not_found("photo", photo_id, lang)
-        await self._changed(interaction.guild_id)
         await interaction.response.send_message(
             t("admin.photo_removed", lang, id=photo_id, caption=removed.caption[:200]), ephemeral=True
         )
@@ -160,23 +144,13 @@ class Admin(commands.Cog):
     ) -> None:
         assert interaction.guild_id is not None
         lang = lang_of(interaction)
-        fact, created = await self.bot.db.run(
-            admin.add_fact,
+        fact = await self.bot.admin.add_fact(
             guild_id=interaction.guild_id,
+            user_id=interaction.user.id,
             text=text,
             keywords=keywords,
             source=source,
-            user_id=interaction.user.id,
         )
-        if not created:
-            raise UserFacingError(
-                "This server already has that fact.", key="admin.fact_duplicate", id=fact.id
-            )
-        assert fact.id is not None
-        self.bot.knowledge.add_admin_fact(
-            fact.id, interaction.guild_id, fact.text, fact.source, fact.created_at
-        )
-        await self._changed(interaction.guild_id)
         await interaction.response.send_message(
             t("admin.fact_added", lang, id=fact.id, text=fact.text), ephemeral=True
         )
@@ -187,13 +161,11 @@ class Admin(commands.Cog):
     async def fact_remove(self, interaction: discord.Interaction, id: str) -> None:
         assert interaction.guild_id is not None
         lang, fact_id = lang_of(interaction), parse_id(id)
-        removed = await self.bot.db.run(
-            admin.remove_fact, fact_id, guild_id=interaction.guild_id, user_id=interaction.user.id
+        removed = await self.bot.admin.remove_fact(
+            fact_id, guild_id=interaction.guild_id, user_id=interaction.user.id
         )
         if removed is None:
             raise not_found("fact", fact_id, lang)
-        self.bot.knowledge.remove_admin_fact(fact_id)
-        await self._changed(interaction.guild_id)
         await interaction.response.send_message(t("admin.fact_removed", lang, id=fact_id), ephemeral=True)
 
     @fact_remove.autocomplete("id")
@@ -219,27 +191,9 @@ class Admin(commands.Cog):
     ) -> None:
         assert interaction.guild_id is not None
         lang = lang_of(interaction)
-        member, created = await self.bot.db.run(
-            admin.add_crew,
-            guild_id=interaction.guild_id,
-            name=name,
-            agency=agency,
-            role=role,
-            user_id=interaction.user.id,
+        member = await self.bot.admin.add_crew(
+            guild_id=interaction.guild_id, user_id=interaction.user.id, name=name, agency=agency, role=role
         )
-        if not created:
-            raise UserFacingError(
-                f"{member.name} is already on this server's roster.",
-                key="admin.crew_duplicate",
-                name=member.name,
-                id=member.id,
-            )
-        created_on = member.created_at.date() if member.created_at else None
-        self.bot.knowledge.add_admin_crew(
-            interaction.guild_id,
-            CrewEntry(member.name, member.agency, member.role, 0, ADMIN_TITLE[0], created_on),
-        )
-        await self._changed(interaction.guild_id)
         await interaction.response.send_message(t("admin.crew_added", lang, name=member.name), ephemeral=True)
 
     @crew.command(name="remove", description="Remove a crew member this server added")
@@ -248,13 +202,11 @@ class Admin(commands.Cog):
     async def crew_remove(self, interaction: discord.Interaction, id: str) -> None:
         assert interaction.guild_id is not None
         lang, crew_id = lang_of(interaction), parse_id(id)
-        removed = await self.bot.db.run(
-            admin.remove_crew, crew_id, guild_id=interaction.guild_id, user_id=interaction.user.id
+        removed = await self.bot.admin.remove_crew(
+            crew_id, guild_id=interaction.guild_id, user_id=interaction.user.id
         )
         if removed is None:
             raise not_found("crew", crew_id, lang)
-        self.bot.knowledge.remove_admin_crew(interaction.guild_id, removed.name)
-        await self._changed(interaction.guild_id)
         await interaction.response.send_message(
             t("admin.crew_removed", lang, name=removed.name), ephemeral=True
         )
@@ -280,26 +232,19 @@ class Admin(commands.Cog):
         intake.exactly_one(file, url, "admin.article_source")
         filename = intake.article_filename(file, url)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        if file is not None:
-            data = await intake.read_attachment(file, intake.MAX_ARTICLE_BYTES)
-        else:
-            await interaction.edit_original_response(content=t("admin.progress_fetch", lang))
-            data = await intake.fetch_url(self.bot.net, url or "", intake.MAX_ARTICLE_BYTES)
-        await interaction.edit_original_response(content=t("admin.progress_parse", lang))
-        try:
-            result = await self.bot.knowledge.import_bytes(
-                data, filename=filename, guild_id=interaction.guild_id, created_by=interaction.user.id
-            )
-        except ArticleError as exc:
-            raise UserFacingError(str(exc), key=exc.code, **exc.params) from None
-        await self.bot.db.run(
-            admin.record,
+        data = await intake.read_attachment(file, intake.MAX_ARTICLE_BYTES) if file is not None else None
+
+        async def progress(step: str) -> None:
+            await interaction.edit_original_response(content=t(f"admin.progress_{step}", lang))
+
+        result = await self.bot.admin.import_article(
             guild_id=interaction.guild_id,
             user_id=interaction.user.id,
-            action=f"article import ({result.status})",
-            target=f"article {result.article_id}: {result.title}",
+            filename=filename,
+            data=data,
+            url=url,
+            progress=progress,
         )
-        await self._changed(interaction.guild_id)
         await interaction.edit_original_response(
             content=t(
                 "admin.import_done",
@@ -319,13 +264,11 @@ class Admin(commands.Cog):
     async def article_remove(self, interaction: discord.Interaction, id: str) -> None:
         assert interaction.guild_id is not None
         lang, article_id = lang_of(interaction), parse_id(id)
-        removed = await self.bot.db.run(
-            admin.remove_article, article_id, guild_id=interaction.guild_id, user_id=interaction.user.id
+        removed = await self.bot.admin.remove_article(
+            article_id, guild_id=interaction.guild_id, user_id=interaction.user.id
         )
         if removed is None:
             raise not_found("article", article_id, lang)
-        self.bot.knowledge.forget_article(article_id)
-        await self._changed(interaction.guild_id)
         await interaction.response.send_message(
             t("admin.article_removed", lang, id=article_id, title=removed.title), ephemeral=True
         )
@@ -349,8 +292,8 @@ class Admin(commands.Cog):
         guild_id, lang = interaction.guild_id, lang_of(interaction)
 
         async def load(page: int) -> tuple[discord.Embed, int]:
-            items, total = await self.bot.db.run(
-                admin.list_content, guild_id=guild_id, kind=kind, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+            items, total = await self.bot.admin.content(
+                guild_id=guild_id, kind=kind, offset=page * PAGE_SIZE, limit=PAGE_SIZE
             )
             return content_embed(items, page, total, lang), total
 
@@ -366,8 +309,8 @@ class Admin(commands.Cog):
         guild_id, lang = interaction.guild_id, lang_of(interaction)
 
         async def load(page: int) -> tuple[discord.Embed, int]:
-            lines, total = await self.bot.db.run(
-                admin.audit_log, guild_id=guild_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE
+            lines, total = await self.bot.admin.audit_log(
+                guild_id=guild_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE
             )
             return audit_embed(lines, page, total, lang), total
 

@@ -12,7 +12,7 @@ from discord.ext import commands, tasks
 from bot.core import Cupola
 from bot.errors import UserFacingError
 from bot.faults import Backoff
-from bot.feeds import service, store
+from bot.feeds import store
 from bot.feeds.poller import FeedPoller
 from bot.i18n import lang_of, t
 from bot.permissions import admin_only
@@ -78,7 +78,7 @@ class Feeds(
     ) -> list[app_commands.Choice[str]]:
         if interaction.guild_id is None:
             return []
-        views = await self.bot.db.run(store.guild_subscriptions, interaction.guild_id)
+        views = await self.bot.feeds.subscriptions(interaction.guild_id)
         needle = current.strip().lower()
         out = []
         for view in views:
@@ -114,20 +114,15 @@ class Feeds(
         if role is not None and role.is_default():
             raise _refuse("feeds.watch.everyone")
         await interaction.response.defer(ephemeral=True, thinking=True)  # the fetch may take seconds
-        result = await service.watch_feed(
-            db=self.bot.db,
-            http=self.bot.net,
-            clock=self.bot.clock,
-            interval=self.poller.interval,
+        result = await self.bot.feeds.watch(
             url=url,
             guild_id=interaction.guild_id,
             channel_id=target.id,
             role_id=role.id if role else None,
             user_id=interaction.user.id,
             backfill=backfill,
+            deliver=self.poller.deliver_queued,
         )
-        if result.backfill or result.announced_elsewhere:
-            await self.poller.deliver_queued()
         reply = watch_reply(
             result, channel_id=target.id, role_id=role.id if role else None, lang=lang_of(interaction)
         )
@@ -140,7 +135,7 @@ class Feeds(
     @admin_only()
     async def unwatch(self, interaction: discord.Interaction, feed: str) -> None:
         assert interaction.guild_id is not None
-        view = await service.unwatch_feed(self.bot.db, interaction.guild_id, feed)
+        view = await self.bot.feeds.unwatch(interaction.guild_id, feed)
         await interaction.response.send_message(
             unwatch_reply(view, lang_of(interaction)),
             ephemeral=True,
@@ -156,7 +151,7 @@ class Feeds(
     @app_commands.command(name="list", description="The feeds this server watches")
     async def list_(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
-        views = await self.bot.db.run(store.guild_subscriptions, interaction.guild_id)
+        views = await self.bot.feeds.subscriptions(interaction.guild_id)
         await interaction.response.send_message(embed=list_embed(views, lang_of(interaction)), ephemeral=True)
 
     @app_commands.command(
@@ -165,10 +160,7 @@ class Feeds(
     @app_commands.describe(feed="The feed to look at (default: all of this server's feeds)")
     async def status(self, interaction: discord.Interaction, feed: str | None = None) -> None:
         assert interaction.guild_id is not None
-        if feed:
-            views = [await service.find_subscription(self.bot.db, interaction.guild_id, feed)]
-        else:
-            views = await self.bot.db.run(store.guild_subscriptions, interaction.guild_id)
+        views = await self.bot.feeds.status(interaction.guild_id, feed)
         await interaction.response.send_message(
             embed=status_embed(views, lang_of(interaction)), ephemeral=True
         )
@@ -189,13 +181,7 @@ class Feeds(
         assert interaction.guild_id is not None
         lang = lang_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await service.try_feed(
-            db=self.bot.db,
-            http=self.bot.net,
-            guild_id=interaction.guild_id,
-            ref=feed,
-            hosts=self.poller.hosts,
-        )
+        result = await self.bot.feeds.test(interaction.guild_id, feed, hosts=self.poller.hosts)
         if not result.verdicts:
             await interaction.followup.send(
                 t("feeds.test.empty", lang, title=safe_text(result.title)), ephemeral=True
@@ -215,14 +201,7 @@ class Feeds(
         """Every settings command: one service call, then the subscription's settings shown."""
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)  # a template fetches the feed
-        result = await service.edit_feed(
-            db=self.bot.db,
-            http=self.bot.net,
-            clock=self.bot.clock,
-            guild_id=interaction.guild_id,
-            ref=feed,
-            **changes,
-        )
+        result = await self.bot.feeds.edit(interaction.guild_id, feed, **changes)
         await interaction.followup.send(
             embed=edit_reply(result, lang_of(interaction)),
             ephemeral=True,

@@ -16,7 +16,7 @@ from discord.ext import commands
 from bot.core import Cupola, send_ephemeral
 from bot.errors import UserFacingError
 from bot.i18n import lang_of, t
-from bot.photos import PhotoView, channel_scope, choose_photo, find_photo, list_credits, search_photos
+from bot.photos import PhotoView
 from bot.photos.pictures import read_stored, stored_file
 from bot.render.photos import credits_embed, photo_embed
 
@@ -97,11 +97,8 @@ class Photos(commands.GroupCog, group_name="photo", group_description="Flyaround
         }
 
     async def _next(self, interaction: discord.Interaction) -> PhotoView:
-        photo = await self.bot.db.run(
-            choose_photo,
-            channel_scope(interaction.channel_id or 0),
-            guild_id=interaction.guild_id,
-            now=self.bot.clock(),
+        photo = await self.bot.photos.next_in_channel(
+            interaction.channel_id or 0, guild_id=interaction.guild_id
         )
         if photo is None:
             raise UserFacingError(t("photos.empty"), key="photos.empty")
@@ -128,7 +125,7 @@ class Photos(commands.GroupCog, group_name="photo", group_description="Flyaround
     async def show(self, interaction: discord.Interaction, id: app_commands.Range[str, 1, 100]) -> None:
         # A string option: Discord lets members type only digits into integer options, and the
         # autocomplete searches captions. A choice's value is the photo number.
-        photo = await self.bot.db.run(find_photo, id, guild_id=interaction.guild_id)
+        photo = await self.bot.photos.find(id, guild_id=interaction.guild_id)
         if photo is None:
             number = id.strip().lstrip("#").strip()
             if number.isdigit():
@@ -144,9 +141,7 @@ class Photos(commands.GroupCog, group_name="photo", group_description="Flyaround
     ) -> list[app_commands.Choice[str]]:
         try:  # autocomplete cannot be deferred: better no choices than an expired interaction
             async with asyncio.timeout(AUTOCOMPLETE_BUDGET):
-                found = await self.bot.db.run(
-                    search_photos, str(current or ""), guild_id=interaction.guild_id
-                )
+                found = await self.bot.photos.search(str(current or ""), guild_id=interaction.guild_id)
         except TimeoutError:
             log.warning("photo autocomplete took over %s s; answered with no choices", AUTOCOMPLETE_BUDGET)
             return []
@@ -159,7 +154,7 @@ class Photos(commands.GroupCog, group_name="photo", group_description="Flyaround
     async def credits(
         self, interaction: discord.Interaction, page: app_commands.Range[int, 1, 1000] = 1
     ) -> None:
-        groups = await self.bot.db.run(list_credits, guild_id=interaction.guild_id)
+        groups = await self.bot.photos.credits(guild_id=interaction.guild_id)
         await interaction.response.send_message(embed=credits_embed(groups, lang_of(interaction), page).embed)
 
 

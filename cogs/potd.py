@@ -86,24 +86,17 @@ class PotdCommands(
         when = schedule.parse_time(time)
         zone_name = schedule.parse_timezone(timezone)
         self._check_can_post(interaction, channel.id)
-        now = self.bot.clock()
-        saved = await self.bot.db.run(
-            schedule.set_schedule,
-            guild_id,
-            channel_id=channel.id,
-            at=when,
-            timezone=zone_name,
-            now=now,
-            user_id=interaction.user.id,
+        state = await self.bot.potd.set(
+            guild_id, user_id=interaction.user.id, channel_id=channel.id, at=when, timezone=zone_name
         )
-        posted = await self.bot.db.run(schedule.posted_today, saved, now)
+        assert state.next_post is not None
         text = t(
             "potd.set_done",
             lang,
             channel=channel.id,
             time=schedule.format_time(when),
             timezone=zone_name,
-            next=discord_time(saved.next_post(now, posted_today=posted)),
+            next=discord_time(state.next_post),
         )
         await interaction.response.send_message(text, ephemeral=True)
 
@@ -131,9 +124,7 @@ class PotdCommands(
     @admin_only()
     async def off(self, interaction: discord.Interaction) -> None:
         guild_id = _guild_id(interaction)
-        was_on = await self.bot.db.run(
-            schedule.disable, guild_id, now=self.bot.clock(), user_id=interaction.user.id
-        )
+        was_on = await self.bot.potd.off(guild_id, user_id=interaction.user.id)
         key = "potd.off_done" if was_on else "potd.was_off"
         await interaction.response.send_message(t(key, lang_of(interaction)), ephemeral=True)
 
@@ -141,21 +132,20 @@ class PotdCommands(
     async def status(self, interaction: discord.Interaction) -> None:
         guild_id = _guild_id(interaction)
         lang = lang_of(interaction)
-        saved = await self.bot.db.run(schedule.get_schedule, guild_id)
-        if saved is None:
+        state = await self.bot.potd.status(guild_id)
+        saved = state.schedule
+        if saved is None or state.next_post is None:
             await interaction.response.send_message(t("potd.status_off", lang))
             return
-        now = self.bot.clock()
-        posted = await self.bot.db.run(schedule.posted_today, saved, now)
         text = t(
             "potd.status_on",
             lang,
             channel=saved.channel_id,
             time=schedule.format_time(saved.at),
             timezone=saved.timezone,
-            next=discord_time(saved.next_post(now, posted_today=posted)),
+            next=discord_time(state.next_post),
         )
-        if posted:
+        if state.posted_today:
             text += "\n" + t("potd.status_posted_today", lang)
         await interaction.response.send_message(text)
 
@@ -164,27 +154,27 @@ class PotdCommands(
     async def now(self, interaction: discord.Interaction) -> None:
         guild_id = _guild_id(interaction)
         lang = lang_of(interaction)
-        saved = await self.bot.db.run(schedule.get_schedule, guild_id)
+        saved = (await self.bot.potd.status(guild_id)).schedule
         if saved is None:
             raise UserFacingError(t("potd.not_set"), key="potd.not_set")
         await interaction.response.defer(ephemeral=True, thinking=True)
-        outcome = await self.service.post_now(guild_id, saved.channel_id, interaction.id)
-        if outcome is None:
+        posted = await self.bot.potd.post_now(saved, interaction.id, self.service.post_now)
+        if posted is None:
             raise UserFacingError(t("potd.no_photos"), key="potd.no_photos")
+        outcome, state = posted
         if outcome.status != "sent":
             error = outcome.error or outcome.status
             await interaction.followup.send(
                 t("potd.now_failed", lang, channel=saved.channel_id, error=error[:200]), ephemeral=True
             )
             return
-        now = self.bot.clock()
-        posted = await self.bot.db.run(schedule.posted_today, saved, now)
+        assert state.next_post is not None
         text = t(
             "potd.now_done",
             lang,
             id=outcome.photo_id,
             channel=saved.channel_id,
-            next=discord_time(saved.next_post(now, posted_today=posted)),
+            next=discord_time(state.next_post),
         )
         if outcome.picture_code:
             text += " " + t("potd.now_no_picture", lang, reason=picture_reason(outcome.picture_code, lang))

@@ -3,9 +3,6 @@ and the real Cupola bot connected to the sandbox over HTTP and websocket."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -13,38 +10,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from bot.config import Settings, load_settings
+from bench import netguard
 from bot.core import Cupola
 from bot.db import Database
-from bot.sandbox import Sandbox, netguard
-from tests.test_photos_support import ImageServer, serving_images
+from bot.sandbox import Sandbox
+from tests.support.helpers import PG_SKIP, PG_URL, ImageServer, make_settings, running_bot, serving_images
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """No test may reach anything but loopback: name lookups and connects elsewhere fail at once."""
     netguard.install()
-
-
-PG_URL = os.environ.get("CUPOLA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-def _postgres_reason() -> str | None:
-    """None when PostgreSQL is usable, else why the PostgreSQL variants are skipped."""
-    try:
-        import psycopg  # noqa: F401
-    except ImportError:
-        return "psycopg is not installed (pip install '.[postgres]')"
-    try:
-        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as conn:
-            conn.execute(text("select 1"))
-        engine.dispose()
-    except Exception as exc:
-        return f"no PostgreSQL at {PG_URL}: {type(exc).__name__}"
-    return None
-
-
-_PG_SKIP = _postgres_reason()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -53,8 +28,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'cupola.db'}"
         return
-    if _PG_SKIP:
-        pytest.skip(_PG_SKIP)
+    if PG_SKIP:
+        pytest.skip(PG_SKIP)
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL)
     with admin.begin() as conn:
@@ -82,38 +57,6 @@ async def sandbox() -> AsyncIterator[Sandbox]:
     await sb.start()
     yield sb
     await sb.stop()
-
-
-def make_settings(sandbox: Sandbox, tmp_path: Path, db_url: str, **discord: object) -> Settings:
-    env = {
-        "CUPOLA_DISCORD_TOKEN": sandbox.token,
-        "CUPOLA_DISCORD_API_BASE": sandbox.api_base,
-        "CUPOLA_DATABASE_URL": db_url,
-        "CUPOLA_PATHS_DATA_DIR": str(tmp_path / "data"),
-        "CUPOLA_NET_ALLOW_PRIVATE_ADDRESSES": "true",
-    }
-    env.update({f"CUPOLA_DISCORD_{k.upper()}": str(v) for k, v in discord.items()})
-    return load_settings(None, env=env)
-
-
-@contextlib.asynccontextmanager
-async def running_bot(
-    settings: Settings, db: Database, sandbox: Sandbox, *, sync: bool = True
-) -> AsyncIterator[Cupola]:
-    """Start the real bot against the sandbox; leave when it is connected and its commands synced."""
-    bot = Cupola(settings=settings, db=db, guild_ready_timeout=0.05)
-    await bot.login(settings.discord.token)
-    task = asyncio.create_task(bot.connect(), name="cupola-connect")
-    try:
-        await asyncio.wait_for(bot.wait_until_ready(), 15)
-        await bot.knowledge.wait_ready(15)  # the shipped articles are indexed in the background
-        if sync:
-            await bot.tree.sync()
-        yield bot
-    finally:
-        await bot.close()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await asyncio.wait_for(task, 5)
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from PIL import Image
 
 from bot.core import Cupola
 from bot.db import Database
-from bot.sandbox import InteractionRecord, Sandbox, Upload
-from bot.sandbox.model import Guild, User
-from tests.conftest import make_settings, running_bot
+from bot.sandbox import Sandbox, Upload
+from bot.sandbox.model import Guild
+from tests.support.helpers import admin_of, final_message, make_settings, running_bot
 
 ARTICLE = """Spacewalk Installs a New Roll-Out Solar Array
 
@@ -36,22 +36,12 @@ def png(colour: tuple[int, int, int], size: tuple[int, int] = (640, 480)) -> byt
     return out.getvalue()
 
 
-def admin_of(sandbox: Sandbox, guild: Guild, name: str = "alice") -> User:
-    return sandbox.add_user(name, guild=guild, roles=[sandbox.role(guild, "Admins")])
-
-
 @pytest.fixture
 async def second_guild(bot: Cupola, sandbox: Sandbox) -> Guild:
     guild = sandbox.add_guild("Second Server")
     # The bot joins it; later interactions come after GUILD_CREATE on the same ordered connection.
     await sandbox.dispatch(guild.id, "GUILD_CREATE", guild.to_create_json())
     return guild
-
-
-async def final_message(sandbox: Sandbox, record: InteractionRecord) -> dict:
-    """The reply once any "Fetching…/Reading…" progress text has been replaced."""
-    await sandbox.wait_until(lambda: record.messages and not record.messages[-1]["content"].endswith("…"))
-    return record.messages[-1]
 
 
 async def ask(sandbox: Sandbox, question: str, guild: Guild) -> str:

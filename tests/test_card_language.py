@@ -14,7 +14,7 @@ from bot.photos import catalog
 from bot.photos.pictures import CARD_MAX_SIDE, read_stored
 from bot.sandbox import Sandbox
 from bot.sandbox.model import Guild
-from tests.test_photos_support import ImageServer, footer, potd_service, seed_url_photos
+from tests.support.helpers import ImageServer, footer, potd_service, seed_url_photos
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
@@ -12,33 +11,7 @@ import pytest
 
 from bot.config import ConfigError, load_settings
 from bot.sandbox import Sandbox
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CUPOLA_") and k != "DISCORD_TOKEN"}
-    env["PYTHONPATH"] = str(ROOT)
-    env.update(extra)
-    return env
-
-
-async def cupola(
-    *args: str, cwd: Path, stdin: bytes | None = None, env: dict[str, str] | None = None, timeout: float = 60
-) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=cwd,
-        env=env or clean_env(),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(stdin), timeout)
-    return proc.returncode or 0, out.decode(), err.decode()
+from tests.support.helpers import ROOT, clean_env, cupola
 
 
 def test_config_defaults_and_env_overrides(tmp_path: Path) -> None:

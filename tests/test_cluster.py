@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from bench.cluster_bench import ClusterConfig, run_cluster
-from tests.conftest import _PG_SKIP
+from tests.support.helpers import PG_SKIP
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(_PG_SKIP is not None, reason=_PG_SKIP or "")
+@pytest.mark.skipif(PG_SKIP is not None, reason=PG_SKIP or "")
 async def test_two_processes_post_everything_once_through_kill_9_with_one_rate_limit(tmp_path: Path) -> None:
     cfg = ClusterConfig(
         processes=2,

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestServer
 
+from bench.synthetic_images import make_jpeg
 from bot.config import load_settings
 from bot.console import Console, console_session
 from bot.core import Cupola
-from bot.media.bench_helpers import make_jpeg
 from tests.feeds.feedserver import Album, FeedServer, media_rss
 
 
@@ -221,7 +221,7 @@ async def test_offline_photos_from_local_files(session, local_pictures: Path) ->
 
 
 async def test_console_cli_takes_an_images_directory(tmp_path: Path, local_pictures: Path) -> None:
-    from tests.test_cli import cupola
+    from tests.support.helpers import cupola
 
     code, out, err = await cupola(
         "console", "--images", str(local_pictures), cwd=tmp_path, stdin=b"/photo credits\nquit\n"

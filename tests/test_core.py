@@ -16,7 +16,7 @@ from bot.errors import UserFacingError
 from bot.i18n import COMMAND_ZH
 from bot.permissions import admin_only
 from bot.sandbox import Sandbox
-from tests.conftest import make_settings, running_bot
+from tests.support.helpers import make_settings, running_bot
 
 
 def add_test_commands(tree: app_commands.CommandTree) -> None:

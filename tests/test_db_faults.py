@@ -25,9 +25,8 @@ from bot.faults import Backoff
 from bot.models import Fact
 from bot.sandbox import Sandbox
 from bot.sandbox.model import Guild, User
-from tests.conftest import _PG_SKIP, PG_URL, make_settings, running_bot
-from tests.feeds.conftest import Clock
 from tests.feeds.feedserver import Album, FeedServer, media_rss
+from tests.support.helpers import PG_SKIP, PG_URL, Clock, make_settings, running_bot
 
 BUSY = "The database is busy right now; please try again in a minute."
 
@@ -201,8 +200,8 @@ class TcpProxy:
 
 @pytest.fixture
 def pg_schema() -> Iterator[str]:
-    if _PG_SKIP:
-        pytest.skip(_PG_SKIP)
+    if PG_SKIP:
+        pytest.skip(PG_SKIP)
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_URL)
     with admin.begin() as conn:

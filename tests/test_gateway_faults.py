@@ -14,7 +14,7 @@ from discord.gateway import DiscordWebSocket
 
 from bot.core import Cupola
 from bot.sandbox import Sandbox
-from tests.test_cli import clean_env
+from tests.support.helpers import clean_env
 
 
 async def test_invalid_session_re_identifies_to_the_configured_gateway(bot: Cupola, sandbox: Sandbox) -> None:

@@ -17,8 +17,7 @@ from bot.models import Article, Fact
 from bot.sandbox import Sandbox, Upload
 from bot.sandbox.model import Guild, User
 from bot.text import strip_controls
-from tests.conftest import make_settings, running_bot
-from tests.test_cli import cupola
+from tests.support.helpers import cupola, make_settings, running_bot
 
 EPHEMERAL = 64
 

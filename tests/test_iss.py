@@ -14,7 +14,7 @@ from bot.knowledge import parse_article, store
 from bot.knowledge.service import Knowledge
 from bot.models import Passage, Photo
 from bot.sandbox import Sandbox
-from tests.test_cli import cupola
+from tests.support.helpers import cupola
 
 ENGLISH_TITLE = (
     "Astronauts Took A Fly-around of the International Space Station. Here are Their Stunning Pictures"

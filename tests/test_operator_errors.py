@@ -10,7 +10,7 @@ import pytest
 
 from bot.config import ConfigError, load_settings
 from bot.sandbox import Sandbox
-from tests.test_cli import ROOT, clean_env, cupola
+from tests.support.helpers import ROOT, clean_env, cupola
 
 
 def closed_port() -> int:

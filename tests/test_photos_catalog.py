@@ -11,11 +11,11 @@ import pytest
 from PIL import Image
 from sqlmodel import select
 
+from bench.synthetic_images import make_image
 from bot import delivery
 from bot.db import Database
 from bot.errors import UserFacingError
 from bot.media import process_image
-from bot.media.bench_helpers import make_image
 from bot.models import Delivery, Photo, PhotoShown
 from bot.photos import (
     add_photo,
@@ -29,23 +29,11 @@ from bot.photos import (
 )
 from bot.photos.rotation import shown_count
 from bot.render.photos import credits_embed
-from tests.test_photos_support import encode, insert_article, insert_photos, processed_photo
+from tests.support.helpers import encode, insert_article, insert_photos, processed_photo, url_specs
 
 NOW = datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
 GUILD = 111
 OTHER = 222
-
-
-def url_specs(n: int, prefix: str = "https://img.example/") -> list[dict[str, Any]]:
-    return [
-        {
-            "url": f"{prefix}{i}.jpg",
-            "caption": f"Station view {i}",
-            "credit": "NASA",
-            "photographer": "Thomas Pesquet",
-        }
-        for i in range(n)
-    ]
 
 
 # ------------------------------------------------------------------------------------------ rotation

@@ -10,14 +10,15 @@ from bot.core import Cupola
 from bot.db import Database
 from bot.photos import add_photo
 from bot.sandbox import Sandbox
-from tests.conftest import make_settings, running_bot
-from tests.test_photos_support import (
+from tests.support.helpers import (
     ImageServer,
     clear_catalog,
     field_values,
     footer,
     insert_photos,
+    make_settings,
     processed_photo,
+    running_bot,
     seed_url_photos,
 )
 

@@ -9,7 +9,7 @@ import pytest
 from bot.core import Cupola
 from bot.db import Database
 from bot.sandbox import Sandbox
-from tests.test_photos_support import (
+from tests.support.helpers import (
     ImageServer,
     clear_catalog,
     controlled,

@@ -22,14 +22,16 @@ from bot.models import Delivery
 from bot.photos import potd, schedule
 from bot.photos.poster import PhotoOfTheDay
 from bot.sandbox import Channel, Sandbox
-from tests.conftest import make_settings, running_bot
-from tests.test_photos_support import (
+from tests.support.helpers import (
     ImageServer,
     controlled,
     field_values,
     footer,
+    make_settings,
     potd_service,
+    running_bot,
     seed_url_photos,
+    set_schedule,
 )
 
 
@@ -63,20 +65,6 @@ def assert_full_post(message: dict[str, Any], *, card: bool = True) -> None:
         assert attachment["filename"].startswith("potd-") and attachment["filename"].endswith(".jpg")
         assert embed["image"]["url"] == f"attachment://{attachment['filename']}"
         assert "Picture" not in fields
-
-
-async def set_schedule(
-    db: Database, guild_id: int, channel_id: int, at: str, zone: str, now: datetime
-) -> None:
-    await db.run(
-        schedule.set_schedule,
-        guild_id,
-        channel_id=channel_id,
-        at=schedule.parse_time(at),
-        timezone=zone,
-        now=now,
-        user_id=None,
-    )
 
 
 async def step(

@@ -17,8 +17,7 @@ from PIL import Image
 from bot.core import Cupola
 from bot.db import Database
 from bot.sandbox import Sandbox
-from tests.media.conftest import png_bytes
-from tests.test_photos_support import (
+from tests.support.helpers import (
     ImageServer,
     animated_gif,
     clear_catalog,
@@ -29,11 +28,12 @@ from tests.test_photos_support import (
     insert_photos,
     jpeg_12000,
     png_16_bit,
+    png_bytes,
     png_header_only,
     potd_service,
+    set_schedule,
     truncated_jpeg,
 )
-from tests.test_potd_delivery import set_schedule
 
 
 @cache

@@ -21,8 +21,7 @@ from bot.photos.schedule import (
     scheduled_instant,
     suggest_timezones,
 )
-from tests.test_photos_catalog import url_specs
-from tests.test_photos_support import insert_photos
+from tests.support.helpers import insert_photos, url_specs
 
 NY = ZoneInfo("America/New_York")
 LONG_AGO = datetime(2026, 1, 1, tzinfo=UTC)

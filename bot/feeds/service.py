@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -401,3 +401,74 @@ async def try_feed(
     return FeedTest(
         checked.title, checked.url, view, verdicts, album, preview, template, problems, checked.page
     )
+
+
+class FeedService:
+    """What each /feed command does, start to finish; built once by the bot (``bot.feeds``).
+
+    The poller (the cog's background loop) stays the cog's: a command that queued posts hands
+    them to it through ``deliver``, and ``/feed test`` fetches under its per-host limits.
+    ``http`` and ``clock`` give the bot's current client and time (tests swap both).
+    """
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        http: Callable[[], SafeHttp],
+        clock: Callable[[], datetime],
+        interval: float,
+    ) -> None:
+        self.db = db
+        self.http = http
+        self.clock = clock
+        self.interval = interval
+
+    async def subscriptions(self, guild_id: int) -> list[store.SubscriptionView]:
+        return await self.db.run(store.guild_subscriptions, guild_id)
+
+    async def status(self, guild_id: int, ref: str | None) -> list[store.SubscriptionView]:
+        """One subscription (``ref``), or every one of the server's."""
+        if ref:
+            return [await find_subscription(self.db, guild_id, ref)]
+        return await self.subscriptions(guild_id)
+
+    async def watch(
+        self,
+        *,
+        url: str,
+        guild_id: int,
+        channel_id: int,
+        role_id: int | None,
+        user_id: int | None,
+        backfill: int,
+        deliver: Callable[[], Awaitable[object]],
+    ) -> store.WatchResult:
+        """Validate and subscribe; posts it queued (backfill, an album announced elsewhere) go out
+        through ``deliver`` before the reply."""
+        result = await watch_feed(
+            db=self.db,
+            http=self.http(),
+            clock=self.clock,
+            interval=self.interval,
+            url=url,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            role_id=role_id,
+            user_id=user_id,
+            backfill=backfill,
+        )
+        if result.backfill or result.announced_elsewhere:
+            await deliver()
+        return result
+
+    async def unwatch(self, guild_id: int, ref: str) -> store.SubscriptionView:
+        return await unwatch_feed(self.db, guild_id, ref)
+
+    async def edit(self, guild_id: int, ref: str, **changes: Any) -> EditResult:
+        return await edit_feed(
+            db=self.db, http=self.http(), clock=self.clock, guild_id=guild_id, ref=ref, **changes
+        )
+
+    async def test(self, guild_id: int, ref: str, *, hosts: HostLimiter | None = None) -> FeedTest:
+        return await try_feed(db=self.db, http=self.http(), guild_id=guild_id, ref=ref, hosts=hosts)

@@ -8,12 +8,12 @@ import gc
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import replace
 
 from bot.db import Database
 from bot.knowledge import bilingual, store
 from bot.knowledge.ingest import ParsedArticle, parse_article
 from bot.knowledge.qa import Answer, CrewEntry, KeyFact, KnowledgeIndex
+from bot.knowledge.store import ADMIN_TITLE, admin_fact_article
 from bot.memory import release_memory
 
 log = logging.getLogger(__name__)
@@ -22,14 +22,13 @@ LOAD_BATCH = 500  # articles read per database round trip at start-up
 
 
 ADMIN_FACT_BASE = 1 << 40  # index ids for server-added facts, clear of article ids
-ADMIN_TITLE = ("Added by this server's admins", "本服务器管理员添加")
 
 
-def admin_fact_article(text: str, source: str | None, created: dt.datetime | None) -> ParsedArticle:
-    """A server's own fact as a one-passage article, so questions find it like any other sentence."""
-    title = source or ADMIN_TITLE[0]
-    parsed = parse_article(f"{title}\n\n{text}\n", filename="admin-fact.txt")
-    return replace(parsed, title=title, published=created.date() if created else None)
+def admin_crew_entry(
+    name: str, agency: str | None, role: str | None, created: dt.datetime | None
+) -> CrewEntry:
+    """A crew member a server added, as the roster shows it (its source: the server's admins)."""
+    return CrewEntry(name, agency, role, 0, ADMIN_TITLE[0], created.date() if created else None)
 
 
 class Knowledge:
@@ -128,12 +127,10 @@ class Knowledge:
 
     async def _sync_admin_content(self) -> int:
         """Index server-added facts and crew (added or removed here or by another process)."""
-        from bot import admin
-
         known_before = set(self._admin_facts)  # added after this point are newer than what we read
         crew_generation = self._crew_generation
-        facts = await self.db.run(admin.admin_facts)
-        crew = await self.db.run(admin.admin_crew)
+        facts = await self.db.run(store.server_facts)
+        crew = await self.db.run(store.server_crew)
         changed = 0
         current = {fid: (gid, text, source, created) for fid, gid, text, source, created in facts}
         for fid in (known_before & set(self._admin_facts)) - set(current):
@@ -146,9 +143,7 @@ class Knowledge:
                 changed += self._add_admin_fact_or_skip(fid, gid, text, source, created)
         roster: dict[int, list[CrewEntry]] = {}
         for _cid, gid, name, agency, role, created in crew:
-            roster.setdefault(gid, []).append(
-                CrewEntry(name, agency, role, 0, ADMIN_TITLE[0], created.date() if created else None)
-            )
+            roster.setdefault(gid, []).append(admin_crew_entry(name, agency, role, created))
         if roster != self._admin_crew and crew_generation == self._crew_generation:
             self._admin_crew = roster
             changed += 1
@@ -188,6 +183,7 @@ class Knowledge:
         self.skipped.pop(f"fact {fact_id}", None)
 
     def add_admin_crew(self, guild_id: int, entry: CrewEntry) -> None:
+        """Show a crew member this server's admins added (see :func:`admin_crew_entry`)."""
         self._crew_generation += 1
         members = self._admin_crew.setdefault(guild_id, [])
         members[:] = [m for m in members if m.name.casefold() != entry.name.casefold()] + [entry]
@@ -234,17 +230,29 @@ class Knowledge:
         result = await self.db.run(
             store.import_parsed, parsed, guild_id=guild_id, filename=filename, created_by=created_by
         )
+        await self.index_imported(result, parsed, guild_id=guild_id)
+        return result
+
+    async def index_imported(
+        self, result: store.ImportResult, parsed: ParsedArticle, *, guild_id: int | None
+    ) -> None:
+        """Bring the index in step with an import just committed (by this class or by a workflow
+        that wrote more in the same transaction, such as /admin article import and its audit line)."""
         if result.status != "unchanged" or result.article_id not in self._versions:
             await asyncio.to_thread(self.index.add_article, result.article_id, parsed, guild_id=guild_id)
             self._versions[result.article_id] = parsed.content_hash
-        return result
 
     async def import_bytes(
         self, data: bytes, *, filename: str | None, guild_id: int | None, created_by: int | None = None
     ) -> store.ImportResult:
-        """Parse (in a thread) and import; raises ArticleError with a readable message."""
-        parsed = await asyncio.to_thread(parse_article, data, filename=filename)
+        """Parse (in a thread) and import; raises ArticleError (a catalog code and its values)."""
+        parsed = await self.parse(data, filename=filename)
         return await self.import_parsed(parsed, guild_id=guild_id, filename=filename, created_by=created_by)
+
+    @staticmethod
+    async def parse(data: bytes, *, filename: str | None) -> ParsedArticle:
+        """Parse an article in a worker thread; raises ArticleError (a catalog code and its values)."""
+        return await asyncio.to_thread(parse_article, data, filename=filename)
 
     async def import_defaults(self) -> list[store.ImportResult]:
         seeds = await asyncio.to_thread(store.parse_seeds)

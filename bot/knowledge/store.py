@@ -1,25 +1,30 @@
-"""Articles in the database: import (idempotent; an edit replaces the old version), listing, removal.
+"""Articles in the database: import (idempotent; an edit replaces the old version), listing, removal,
+and the facts and crew a server adds by hand.
 
+This module owns the ``article``, ``passage``, ``fact`` and ``crew_member`` rows. An article's photos
+go through the photo catalog (bot/photos/catalog.py), so one duplicate rule holds for every photo.
 Each article row keeps its parse as JSON so the in-memory question index is rebuilt at start-up
 without parsing again; passages, facts, crew and photos are stored as rows with their provenance.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Literal
 
 from sqlalchemy import delete
 from sqlmodel import Session, select
 
-from bot.knowledge.ingest import ParsedArticle, parse_article
+from bot.errors import UserFacingError, clean_input
+from bot.knowledge.ingest import ArticleError, ParsedArticle, parse_article
 from bot.knowledge.lexicon import canonical_agency
-from bot.models import Article, CrewMember, Fact, Passage, Photo, PhotoShown
-from bot.photos.catalog import forget_in_pending_posts
+from bot.models import Article, CrewMember, Fact, Passage
+from bot.photos import catalog
 
 log = logging.getLogger(__name__)
 
@@ -121,27 +126,18 @@ def import_parsed(
             )
         )
     fallback_credit = default_credit(parsed)
-    seen_urls: set[str] = set()
     for image in parsed.images:
-        if image.url and image.url in seen_urls:
-            continue
-        if image.url:
-            seen_urls.add(image.url)
-            visible = select(Photo.id).where(Photo.url == image.url, _guild_filter(Photo.guild_id, guild_id))
-            if session.exec(visible).first() is not None:
-                continue  # one image is one photo, whichever article shows it first
+        # The catalog's duplicate rule: an image already visible here (from any article) is one photo.
         credit = image.credit or fallback_credit or image.photographer or "unknown"
-        caption = image.caption or parsed.title
-        session.add(
-            Photo(
-                guild_id=guild_id,
-                article_id=article.id,
-                url=image.url,
-                caption=caption,
-                credit=credit[:500],
-                photographer=image.photographer,
-                created_by=created_by,
-            )
+        catalog.add_photo(
+            session=session,
+            guild_id=guild_id,
+            article_id=article.id,
+            url=image.url,
+            caption=(image.caption or parsed.title)[: catalog.MAX_CAPTION],
+            credit=credit[: catalog.MAX_CREDIT],
+            photographer=image.photographer and image.photographer[: catalog.MAX_PHOTOGRAPHER],
+            created_by=created_by,
         )
     session.flush()
     return _result(article, parsed, status)
@@ -149,14 +145,22 @@ def import_parsed(
 
 def delete_derived(article_id: int, *, session: Session, guild_id: int | None) -> None:
     """Drop what was taken from an article (an edit re-derives it, a removal needs it gone): its
-    photos also leave every rotation and any photo-of-the-day post still waiting to go out."""
-    photo_ids = session.exec(select(Photo.id).where(Photo.article_id == article_id)).all()
-    for photo_id in photo_ids:
-        forget_in_pending_posts(photo_id, session=session, guild_id=guild_id)
-    if photo_ids:
-        session.execute(delete(PhotoShown).where(PhotoShown.photo_id.in_(photo_ids)))  # type: ignore[attr-defined]
-    for model in (Passage, Fact, CrewMember, Photo):
+    photos leave through the catalog (every rotation, and any photo-of-the-day post still waiting)."""
+    catalog.remove_article_photos(article_id, session=session, guild_id=guild_id)
+    for model in (Passage, Fact, CrewMember):
         session.execute(delete(model).where(model.article_id == article_id))  # type: ignore[attr-defined]
+
+
+def remove_article(article_id: int, *, session: Session, guild_id: int) -> Article | None:
+    """Remove one of a server's own articles with everything taken from it (photos included)."""
+    article = session.exec(
+        select(Article).where(Article.id == article_id, Article.guild_id == guild_id)
+    ).first()
+    if article is None:
+        return None
+    delete_derived(article_id, session=session, guild_id=guild_id)
+    session.delete(article)
+    return article
 
 
 def _result(
@@ -214,3 +218,148 @@ def seed_files() -> list[tuple[str, bytes]]:
 
 def parse_seeds() -> list[tuple[str, ParsedArticle]]:
     return [(name, parse_article(data, filename=name)) for name, data in seed_files()]
+
+
+# ------------------------------------------------------------------------- facts and crew a server adds
+MAX_FACT = 1000
+MAX_NAME = 100
+MAX_AGENCY = 100
+MAX_ROLE = 200
+MAX_KEYWORDS = 300
+MAX_SOURCE = 300
+ADMIN_TITLE = ("Added by this server's admins", "本服务器管理员添加")
+"""The source shown for a server's own facts and crew (English, Chinese)."""
+
+
+def admin_fact_article(text: str, source: str | None, created: dt.datetime | None) -> ParsedArticle:
+    """A server's own fact as a one-passage article, so questions find it like any other sentence."""
+    title = source or ADMIN_TITLE[0]
+    parsed = parse_article(f"{title}\n\n{text}\n", filename="admin-fact.txt")
+    return replace(parsed, title=title, published=created.date() if created else None)
+
+
+def _clean(value: str | None, limit: int, what: str, *, required: bool = False) -> str | None:
+    return clean_input(value, limit, what, required=required, collapse=True)
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\W+", " ", text.casefold()).strip()
+
+
+def _check_answerable(text: str, source: str | None) -> None:
+    """Refuse a fact the question index cannot read, before it is stored (it would be skipped at
+    every start-up otherwise)."""
+    try:
+        admin_fact_article(text, source, None)
+    except ArticleError:
+        raise UserFacingError(
+            "I can't read a sentence in that fact, so /iss ask could never answer from it. Write it as "
+            "a full sentence, for example: The cupola has seven windows.",
+            key="admin.fact_unreadable",
+        ) from None
+
+
+def add_server_fact(
+    *,
+    session: Session,
+    guild_id: int,
+    text: str,
+    keywords: str | None,
+    source: str | None,
+    created_by: int | None,
+) -> tuple[Fact, bool]:
+    """A server's own fact; the same text again returns the existing one (created=False)."""
+    body = _clean(text, MAX_FACT, "fact", required=True) or ""
+    keys = _clean(keywords, MAX_KEYWORDS, "keywords")
+    src = _clean(source, MAX_SOURCE, "source")
+    _check_answerable(body, src)
+    mine = session.exec(
+        select(Fact).where(Fact.guild_id == guild_id, Fact.article_id.is_(None))  # type: ignore[union-attr]
+    ).all()
+    for fact in mine:
+        if _norm(fact.text) == _norm(body):
+            return fact, False
+    fact = Fact(guild_id=guild_id, key="admin", text=body, keywords=keys, source=src, created_by=created_by)
+    session.add(fact)
+    session.flush()
+    return fact, True
+
+
+def remove_server_fact(fact_id: int, *, session: Session, guild_id: int) -> Fact | None:
+    fact = session.exec(
+        select(Fact).where(Fact.id == fact_id, Fact.guild_id == guild_id, Fact.article_id.is_(None))  # type: ignore[union-attr]
+    ).first()
+    if fact is not None:
+        session.delete(fact)
+    return fact
+
+
+def server_facts(*, session: Session) -> list[tuple[int, int, str, str | None, dt.datetime]]:
+    """(id, guild_id, text, source, created_at) of every fact a server added, for the question index."""
+    rows = session.exec(
+        select(Fact.id, Fact.guild_id, Fact.text, Fact.source, Fact.created_at).where(
+            Fact.article_id.is_(None),
+            Fact.guild_id.is_not(None),  # type: ignore[union-attr]
+        )
+    ).all()
+    return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+
+def add_server_crew(
+    *,
+    session: Session,
+    guild_id: int,
+    name: str,
+    agency: str | None,
+    role: str | None,
+    created_by: int | None,
+) -> tuple[CrewMember, bool]:
+    """A crew member on a server's own roster; the same name again returns the existing one."""
+    clean_name = _clean(name, MAX_NAME, "name", required=True) or ""
+    mine = session.exec(
+        select(CrewMember).where(CrewMember.guild_id == guild_id, CrewMember.article_id.is_(None))  # type: ignore[union-attr]
+    ).all()
+    for member in mine:
+        if _norm(member.name) == _norm(clean_name):
+            return member, False
+    member = CrewMember(
+        guild_id=guild_id,
+        name=clean_name,
+        agency=_clean(agency, MAX_AGENCY, "agency"),
+        role=_clean(role, MAX_ROLE, "role"),
+        created_by=created_by,
+    )
+    session.add(member)
+    session.flush()
+    return member, True
+
+
+def remove_server_crew(crew_id: int, *, session: Session, guild_id: int) -> CrewMember | None:
+    member = session.exec(
+        select(CrewMember).where(
+            CrewMember.id == crew_id,
+            CrewMember.guild_id == guild_id,
+            CrewMember.article_id.is_(None),  # type: ignore[union-attr]
+        )
+    ).first()
+    if member is not None:
+        session.delete(member)
+    return member
+
+
+def server_crew(*, session: Session) -> list[tuple[int, int, str, str | None, str | None, dt.datetime]]:
+    """(id, guild_id, name, agency, role, created_at) of every crew member a server added."""
+    rows = session.exec(
+        select(
+            CrewMember.id,
+            CrewMember.guild_id,
+            CrewMember.name,
+            CrewMember.agency,
+            CrewMember.role,
+            CrewMember.created_at,
+        ).where(
+            CrewMember.article_id.is_(None),
+            CrewMember.guild_id.is_not(None),  # type: ignore[union-attr]
+        )
+    ).all()
+    return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]

@@ -18,7 +18,7 @@ from bot import delivery
 from bot.content import visible_to
 from bot.errors import clean_input
 from bot.media import ProcessedImage, same_picture
-from bot.models import Article, Delivery, Photo, PhotoShown
+from bot.models import Article, Delivery, Photo
 
 log = logging.getLogger(__name__)
 
@@ -260,7 +260,8 @@ def add_photo(
 def remove_photo(photo_id: int, *, session: Session, guild_id: int | None) -> PhotoView | None:
     """Remove one of ``guild_id``'s own photos (None: a global one); None if there is no such photo.
 
-    It leaves every rotation, and a photo-of-the-day post that chose it but has not gone out yet
+    It leaves every rotation (its ``photo_shown`` rows go with it: ON DELETE CASCADE, so the rotation
+    stays their only writer), and a photo-of-the-day post that chose it but has not gone out yet
     forgets it, so it chooses another.
     """
     owner = Photo.guild_id.is_(None) if guild_id is None else Photo.guild_id == guild_id  # type: ignore[union-attr]
@@ -268,10 +269,20 @@ def remove_photo(photo_id: int, *, session: Session, guild_id: int | None) -> Ph
     if row is None:
         return None
     removed = _as_view(*row)
-    session.execute(delete(PhotoShown).where(PhotoShown.photo_id == photo_id))  # type: ignore[arg-type]
     session.execute(delete(Photo).where(Photo.id == photo_id))  # type: ignore[arg-type]
     forget_in_pending_posts(photo_id, session=session, guild_id=guild_id)
     return removed
+
+
+def remove_article_photos(article_id: int, *, session: Session, guild_id: int | None) -> int:
+    """Remove the photos taken from an article (its removal, or an edit that re-derives them), as
+    :func:`remove_photo` removes one; returns how many."""
+    photo_ids = session.exec(select(Photo.id).where(Photo.article_id == article_id)).all()
+    for photo_id in photo_ids:
+        forget_in_pending_posts(photo_id, session=session, guild_id=guild_id)
+    if photo_ids:
+        session.execute(delete(Photo).where(Photo.article_id == article_id))  # type: ignore[arg-type]
+    return len(photo_ids)
 
 
 def forget_in_pending_posts(photo_id: int, *, session: Session, guild_id: int | None) -> int:

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from sqlmodel import Session, select
 
 from bot.errors import UserFacingError
-from bot.models import AuditEntry, Delivery, GuildSettings
+from bot.models import Delivery, GuildSettings
 from bot.photos.catalog import POTD_KIND
 
 log = logging.getLogger(__name__)
@@ -203,6 +203,8 @@ def set_schedule(
     user_id: int | None,
     session: Session,
 ) -> Schedule:
+    """Post in ``channel_id`` at ``at`` local time each day (the audit line is the caller's:
+    bot/photos/service.py writes it in the same transaction)."""
     row = session.get(GuildSettings, guild_id) or GuildSettings(guild_id=guild_id)
     row.potd_channel_id = channel_id
     row.potd_time = format_time(at)
@@ -210,15 +212,6 @@ def set_schedule(
     row.updated_at = now
     row.updated_by = user_id
     session.add(row)
-    session.add(
-        AuditEntry(
-            guild_id=guild_id,
-            user_id=user_id,
-            action="potd.set",
-            target=f"channel {channel_id} at {format_time(at)} {timezone}",
-            at=now,
-        )
-    )
     session.flush()
     schedule = _schedule_of(row)
     assert schedule is not None
@@ -234,7 +227,6 @@ def disable(guild_id: int, *, now: datetime, user_id: int | None, session: Sessi
     row.updated_at = now
     row.updated_by = user_id
     session.add(row)
-    session.add(AuditEntry(guild_id=guild_id, user_id=user_id, action="potd.off", target="", at=now))
     return True
 
 

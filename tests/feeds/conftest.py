@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohappyeyeballs
@@ -16,10 +14,8 @@ from aiohttp.test_utils import TestServer
 from bot.core import Cupola
 from bot.net import SafeHttp
 from bot.sandbox import Sandbox
-from bot.sandbox.model import Channel, Guild, Role, User
 from tests.feeds.feedserver import FeedServer
-
-Serve = Callable[[web.Application], Awaitable[TestServer]]
+from tests.support.helpers import Clock, Serve, World
 
 
 @pytest.fixture(autouse=True)
@@ -77,20 +73,6 @@ async def guarded() -> AsyncIterator[SafeHttp]:
 # --------------------------------------------------------------------------------------------- the bot
 
 
-class Clock:
-    """A controlled wall clock for the bot: rounds are driven by advancing it, never by sleeping."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> datetime:
-        self.now += timedelta(seconds=seconds)
-        return self.now
-
-
 @pytest.fixture
 async def feeds(serve: Serve) -> FeedServer:
     """A feed publisher on 127.0.0.1 (see feedserver.py)."""
@@ -102,18 +84,6 @@ async def feeds(serve: Serve) -> FeedServer:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
-
-
-@dataclass
-class World:
-    """Two servers, each with an albums channel, made before the bot connects (so it caches them)."""
-
-    guild: Guild
-    other: Guild
-    albums: Channel
-    other_albums: Channel
-    member: User
-    fans: Role
 
 
 @pytest.fixture

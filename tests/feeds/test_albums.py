@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 
+from bench.synthetic_images import make_jpeg
 from bot.errors import UserFacingError
 from bot.feeds.albums import STREAM_WINDOW, Album, group_entries, title_stem
 from bot.feeds.filters import EntryFilter, fold, parse_terms
 from bot.feeds.parse import FeedError, discover_feed_links, parse_feed, sniff_document
 from bot.feeds.template import Template, TemplateError, fill, parse, values_for
-from bot.media.bench_helpers import make_jpeg
 from tests.feeds.photofeeds import UPLOAD, Item, image_of_the_day, photostream, rss
 
 

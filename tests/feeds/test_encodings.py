@@ -20,7 +20,6 @@ import pytest
 from bot.core import Cupola
 from bot.feeds.parse import FeedError, check_no_entities, parse_feed
 from bot.sandbox import Sandbox
-from tests.feeds.conftest import World
 from tests.feeds.feedserver import FeedServer
 from tests.feeds.samples import (
     BILLION_LAUGHS,
@@ -33,6 +32,7 @@ from tests.feeds.samples import (
     rss,
     utf7,
 )
+from tests.support.helpers import World
 
 MARKER = "EXPANDED-ENTITY"
 ROOT = Path(__file__).resolve().parents[2]

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from bench.synthetic_images import make_jpeg
 from bot.core import Cupola
 from bot.feeds import store
-from bot.media.bench_helpers import make_jpeg
 from bot.models import Feed
 from bot.net import SafeHttp
 from bot.sandbox import Sandbox
-from tests.feeds.conftest import World
 from tests.feeds.feedserver import Album, FeedServer, media_rss
 from tests.feeds.samples import BILLION_LAUGHS, HTML_PAGE, MALFORMED, gzip_bomb
+from tests.support.helpers import World
 
 EPHEMERAL = 64
 NOT_ADMIN = "Only server admins (Manage Server permission) can use this command."

@@ -13,28 +13,19 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
+from bench.synthetic_images import make_jpeg
 from bot.core import Cupola
 from bot.db import Database
 from bot.feeds import store
 from bot.feeds.policy import PAUSE_AFTER_FAILURES, describe_error
 from bot.feeds.poller import FeedPoller
-from bot.media.bench_helpers import make_jpeg
 from bot.models import Delivery
 from bot.sandbox import Sandbox
-from tests.conftest import make_settings, running_bot
-from tests.feeds.conftest import Clock, World
 from tests.feeds.feedserver import Album, FeedServer, media_rss
 from tests.feeds.samples import BILLION_LAUGHS, EXTERNAL_ENTITY, HTML_PAGE, MALFORMED, gzip_bomb
+from tests.support.helpers import Clock, World, albums_in, make_settings, poller, running_bot
 
 HOUR = 3600
-
-
-def poller(bot: Cupola) -> FeedPoller:
-    return bot.get_cog("Feeds").poller  # type: ignore[union-attr]
-
-
-def albums_in(sandbox: Sandbox, channel: Any) -> list[dict[str, Any]]:
-    return [m for m in sandbox.channel_messages(channel) if m.get("embeds")]
 
 
 async def watch(sandbox: Sandbox, url: str, channel: Any, **options: Any) -> Any:

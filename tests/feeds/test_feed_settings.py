@@ -9,16 +9,15 @@ from typing import Any
 
 from PIL import Image
 
+from bench.synthetic_images import make_jpeg
 from bot import delivery
 from bot.core import Cupola
 from bot.feeds import store
 from bot.feeds.parse import Entry
-from bot.media.bench_helpers import make_jpeg
 from bot.sandbox import Sandbox
-from tests.feeds.conftest import Clock, World
 from tests.feeds.feedserver import Album, FeedServer, media_rss
 from tests.feeds.photofeeds import UPLOAD, Item, image_of_the_day, photostream, rss
-from tests.feeds.test_feed_rounds import albums_in, poller
+from tests.support.helpers import Clock, World, albums_in, poller
 
 HOUR = 3600
 EPHEMERAL = 64

@@ -11,8 +11,8 @@ from bot.feeds.fetch import FEED_ACCEPT, fetch_feed, parse_cache_max_age
 from bot.feeds.parse import parse_feed_async
 from bot.feeds.policy import describe_error
 from bot.net import FetchError, HttpStatusError, SafeHttp
-from tests.feeds.conftest import Serve
 from tests.feeds.samples import HTML_PAGE, rss
+from tests.support.helpers import Serve
 
 ETAG = 'W/"album-72-v1"'
 LAST_MODIFIED = "Tue, 03 Jun 2025 12:00:00 GMT"

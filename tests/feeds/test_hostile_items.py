@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.core import Cupola
 from bot.feeds.poller import FeedPoller
 from bot.sandbox import Sandbox
-from tests.feeds.conftest import Clock, World
 from tests.feeds.feedserver import Album, FeedServer, media_rss
+from tests.support.helpers import Clock, World
 
 HOUR = 3600
 

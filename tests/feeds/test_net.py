@@ -30,8 +30,8 @@ from bot.net import (
     is_public_address,
     parse_retry_after,
 )
-from tests.feeds.conftest import Serve
 from tests.feeds.samples import RSS2_MEDIA, gzip_bomb
+from tests.support.helpers import Serve
 
 
 class StaticResolver(AbstractResolver):

@@ -9,7 +9,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from bot.feeds.bench_helpers import make_feed
+from bench.synthetic_feeds import make_feed
 from bot.feeds.parse import (
     FeedError,
     check_no_entities,

@@ -1,18 +1,10 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-import bot
 from bot.knowledge.ingest import ParsedArticle, parse_article
 from bot.knowledge.qa import KnowledgeIndex
-
-SEED_DIR = Path(bot.__file__).resolve().parent / "content" / "seeds"
-
-
-def seed_files() -> list[Path]:
-    return sorted(SEED_DIR.glob("*.txt"))
+from tests.support.helpers import seed_files
 
 
 @pytest.fixture(scope="session")

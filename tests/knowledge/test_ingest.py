@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 
 from bot.knowledge.ingest import ArticleError, ParsedArticle, parse_article, split_sentences
-from tests.knowledge.conftest import seed_files
+from tests.support.helpers import seed_files
 
 
 # --- the two seed formats ---------------------------------------------------------------------

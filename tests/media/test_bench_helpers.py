@@ -4,7 +4,7 @@ import io
 
 from PIL import Image
 
-from bot.media.bench_helpers import make_jpeg
+from bench.synthetic_images import make_jpeg
 
 
 def test_make_jpeg_is_deterministic_and_photo_like() -> None:

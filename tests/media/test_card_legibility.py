@@ -10,7 +10,7 @@ from PIL import Image
 
 from bot.media import render_credit_card
 from bot.media.cards import PREVIEW_BOX, preview_scale
-from tests.media.conftest import encode
+from tests.support.helpers import encode
 
 # Ascenders and descenders in both, so a line's ink is its full height.
 CAPTION = "High above Earth: the station's gyroscopes and panels"

@@ -6,8 +6,8 @@ from itertools import combinations
 import pytest
 from PIL import Image, ImageChops, ImageDraw
 
+from bench.synthetic_images import make_jpeg
 from bot.media import ImageRejected, collage_2x2, process_image, render_credit_card
-from bot.media.bench_helpers import make_jpeg
 from bot.media.cards import (
     BACKGROUND,
     ELLIPSIS,
@@ -20,7 +20,7 @@ from bot.media.cards import (
     wrap_text,
 )
 from bot.media.fonts import CJK_FONT, FONT_DIR, LATIN_FONT, font_for_char, load_font
-from tests.media.conftest import encode
+from tests.support.helpers import encode
 
 LONG_CAPTION = (
     "The Orion spacecraft photographed from the crew module window during the lunar flyby, with the "

@@ -10,7 +10,7 @@ from PIL import Image
 
 from bot.media import collage_2x2
 from bot.media.cards import choose_collage_layout, collage_layout
-from tests.media.conftest import encode
+from tests.support.helpers import encode
 
 CORNER_COLOURS = [(250, 20, 20), (20, 250, 20), (20, 20, 250), (250, 250, 20)]
 

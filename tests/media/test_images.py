@@ -8,10 +8,10 @@ import time
 import pytest
 from PIL import Image, ImageSequence
 
+from bench.synthetic_images import make_image, make_jpeg
 from bot.media import ImageRejected, ProcessedImage, hamming, perceptual_hash, process_image, same_picture
-from bot.media.bench_helpers import make_image, make_jpeg
 from bot.media.images import process_image_async
-from tests.media.conftest import encode, png_bytes
+from tests.support.helpers import encode, png_bytes
 
 ignore_bomb_warning = pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
 

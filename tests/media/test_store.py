@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.synthetic_images import make_jpeg
 from bot.media import ImageStore, process_image
-from bot.media.bench_helpers import make_jpeg
 
 
 @pytest.fixture

@@ -1,27 +1,121 @@
-"""Shared helpers for the photo and photo-of-the-day tests (no tests here): a local image server,
-photo rows, a controllable clock, and hostile pictures built in memory."""
+"""Helpers shared by the tests: one module, imported by test modules and conftest files alike
+(fixtures stay in the conftest files; helpers are never imported from a test module or a conftest)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import io
+import os
 import struct
+import sys
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from aiohttp.test_utils import TestServer
 from PIL import Image
-from sqlalchemy import delete
+from sqlalchemy import create_engine, delete, text
 
+from bench.synthetic_images import make_image, make_jpeg
+from bot.config import Settings, load_settings
 from bot.core import Cupola
 from bot.db import Database
+from bot.feeds.poller import FeedPoller
 from bot.media import ProcessedImage, process_image
-from bot.media.bench_helpers import make_image, make_jpeg
 from bot.models import Article, Photo
+from bot.photos import schedule
+from bot.sandbox import InteractionRecord, Sandbox
+from bot.sandbox.model import Channel, Guild, Role, User
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+# ------------------------------------------------------------------------------ database and bot
+PG_URL = os.environ.get("CUPOLA_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _postgres_reason() -> str | None:
+    """None when PostgreSQL is usable, else why the PostgreSQL variants are skipped."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        return "psycopg is not installed (pip install '.[postgres]')"
+    try:
+        engine = create_engine(PG_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+    except Exception as exc:
+        return f"no PostgreSQL at {PG_URL}: {type(exc).__name__}"
+    return None
+
+
+PG_SKIP = _postgres_reason()
+
+
+def make_settings(sandbox: Sandbox, tmp_path: Path, db_url: str, **discord: object) -> Settings:
+    env = {
+        "CUPOLA_DISCORD_TOKEN": sandbox.token,
+        "CUPOLA_DISCORD_API_BASE": sandbox.api_base,
+        "CUPOLA_DATABASE_URL": db_url,
+        "CUPOLA_PATHS_DATA_DIR": str(tmp_path / "data"),
+        "CUPOLA_NET_ALLOW_PRIVATE_ADDRESSES": "true",
+    }
+    env.update({f"CUPOLA_DISCORD_{k.upper()}": str(v) for k, v in discord.items()})
+    return load_settings(None, env=env)
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    settings: Settings, db: Database, sandbox: Sandbox, *, sync: bool = True
+) -> AsyncIterator[Cupola]:
+    """Start the real bot against the sandbox; leave when it is connected and its commands synced."""
+    bot = Cupola(settings=settings, db=db, guild_ready_timeout=0.05)
+    await bot.login(settings.discord.token)
+    task = asyncio.create_task(bot.connect(), name="cupola-connect")
+    try:
+        await asyncio.wait_for(bot.wait_until_ready(), 15)
+        await bot.knowledge.wait_ready(15)  # the shipped articles are indexed in the background
+        if sync:
+            await bot.tree.sync()
+        yield bot
+    finally:
+        await bot.close()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(task, 5)
+
+
+# ------------------------------------------------------------------------------------------ CLI
+def clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CUPOLA_") and k != "DISCORD_TOKEN"}
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+async def cupola(
+    *args: str, cwd: Path, stdin: bytes | None = None, env: dict[str, str] | None = None, timeout: float = 60
+) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        *args,
+        cwd=cwd,
+        env=env or clean_env(),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(stdin), timeout)
+    return proc.returncode or 0, out.decode(), err.decode()
+
 
 # ------------------------------------------------------------------------------------------ images
 
@@ -38,13 +132,22 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     )
 
 
-def png_header_only(width: int, height: int, rows: int = 1) -> bytes:
-    """A greyscale PNG that promises ``width`` × ``height`` but holds ``rows`` rows: a bomb's shape."""
+def png_bytes(width: int, height: int, *, rows: int | None = None) -> bytes:
+    """A greyscale PNG of zeros built by hand, so huge sizes cost no memory.
+
+    ``rows`` limits how many rows of pixel data are written (fewer than ``height`` makes a
+    file whose header promises far more than it holds — a decompression bomb shape).
+    """
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     comp = zlib.compressobj(9)
     row = b"\x00" * (width + 1)
-    idat = b"".join(comp.compress(row) for _ in range(rows)) + comp.flush()
+    idat = b"".join(comp.compress(row) for _ in range(height if rows is None else rows)) + comp.flush()
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + _chunk(b"IDAT", idat) + _chunk(b"IEND", b"")
+
+
+def png_header_only(width: int, height: int, rows: int = 1) -> bytes:
+    """A greyscale PNG that promises ``width`` × ``height`` but holds ``rows`` rows: a bomb's shape."""
+    return png_bytes(width, height, rows=rows)
 
 
 def animated_gif() -> bytes:
@@ -214,16 +317,20 @@ async def seed_url_photos(
 
 
 class Clock:
-    """A settable ``bot.clock``."""
+    """A controlled ``bot.clock``: set it or advance it; rounds are driven by it, never by sleeping."""
 
-    def __init__(self, now: datetime) -> None:
-        self.now = now
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now
 
     def set(self, now: datetime) -> None:
         self.now = now.astimezone(UTC)
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now
 
 
 def controlled(bot: Cupola, now: datetime) -> Clock:
@@ -247,3 +354,75 @@ def footer(message: dict[str, Any]) -> str:
 def field_values(message: dict[str, Any]) -> dict[str, str]:
     embed = (message.get("embeds") or [{}])[0]
     return {f["name"]: f["value"] for f in embed.get("fields") or []}
+
+
+def url_specs(n: int, prefix: str = "https://img.example/") -> list[dict[str, Any]]:
+    return [
+        {
+            "url": f"{prefix}{i}.jpg",
+            "caption": f"Station view {i}",
+            "credit": "NASA",
+            "photographer": "Thomas Pesquet",
+        }
+        for i in range(n)
+    ]
+
+
+async def set_schedule(
+    db: Database, guild_id: int, channel_id: int, at: str, zone: str, now: datetime
+) -> None:
+    await db.run(
+        schedule.set_schedule,
+        guild_id,
+        channel_id=channel_id,
+        at=schedule.parse_time(at),
+        timezone=zone,
+        now=now,
+        user_id=None,
+    )
+
+
+# ---------------------------------------------------------------------------------------- admin
+
+
+def admin_of(sandbox: Sandbox, guild: Guild, name: str = "alice") -> User:
+    """A member of ``guild`` with its Admins role (Manage Server)."""
+    return sandbox.add_user(name, guild=guild, roles=[sandbox.role(guild, "Admins")])
+
+
+async def final_message(sandbox: Sandbox, record: InteractionRecord) -> dict:
+    """The reply once any "Fetching…/Reading…" progress text has been replaced."""
+    await sandbox.wait_until(lambda: record.messages and not record.messages[-1]["content"].endswith("…"))
+    return record.messages[-1]
+
+
+# ---------------------------------------------------------------------------------------- feeds
+Serve = Callable[[web.Application], Awaitable[TestServer]]
+
+
+@dataclass
+class World:
+    """Two servers, each with an albums channel, made before the bot connects (so it caches them)."""
+
+    guild: Guild
+    other: Guild
+    albums: Channel
+    other_albums: Channel
+    member: User
+    fans: Role
+
+
+def poller(bot: Cupola) -> FeedPoller:
+    return bot.get_cog("Feeds").poller  # type: ignore[union-attr]
+
+
+def albums_in(sandbox: Sandbox, channel: Any) -> list[dict[str, Any]]:
+    return [m for m in sandbox.channel_messages(channel) if m.get("embeds")]
+
+
+# ------------------------------------------------------------------------------------ knowledge
+SEED_DIR = Path(str(resources.files("bot") / "content" / "seeds"))
+
+
+def seed_files() -> list[Path]:
+    return sorted(SEED_DIR.glob("*.txt"))
