@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.knowledge import bilingual
+import bot.knowledge.bilingual as bilingual
 from bot.knowledge.lexicon import EN_NUMBER_WORDS
 from bot.knowledge.text import HAN, HAN_RE, known_word, stem, zh_cut, zh_number
 

@@ -21,7 +21,8 @@ from typing import Any
 import yaml
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from bot.knowledge import bilingual, extract
+import bot.knowledge.bilingual as bilingual
+import bot.knowledge.extract as extract
 from bot.knowledge.lexicon import MONTHS, detect_language, han_count, normalize_text
 from bot.knowledge.model import (  # noqa: F401  (re-exported: the package's public names)
     ArticleError,

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any
 
-from bot.knowledge import answering, bilingual
+import bot.knowledge.answering as answering
+import bot.knowledge.bilingual as bilingual
 from bot.knowledge.analysis import QuestionAnalysis, Unit, analyse_question, index_terms
 from bot.knowledge.extract import NAME_RE, clean_name
 from bot.knowledge.lexicon import AGENCIES, ZH_NUMERAL_CHARS, normalize_text

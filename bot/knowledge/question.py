@@ -12,7 +12,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from bot.knowledge import bilingual
+import bot.knowledge.bilingual as bilingual
 from bot.knowledge.retrieval import Concept
 from bot.knowledge.text import (
     EN_STOPWORDS,

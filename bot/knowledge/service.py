@@ -9,8 +9,9 @@ import json
 import logging
 from collections.abc import Iterable
 
+import bot.knowledge.bilingual as bilingual
+import bot.knowledge.store as store
 from bot.db import Database
-from bot.knowledge import bilingual, store
 from bot.knowledge.ingest import ParsedArticle, parse_article
 from bot.knowledge.qa import Answer, CrewEntry, KeyFact, KnowledgeIndex
 from bot.knowledge.store import ADMIN_TITLE, admin_fact_article
