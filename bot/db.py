@@ -79,6 +79,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_savepoint_inside_a_transaction(conn: Any, _name: str) -> None:
+    """A savepoint opened outside a transaction runs in one of its own: open the transaction first.
+
+    Python's sqlite3 module begins a transaction by itself only before INSERT/UPDATE/DELETE, so a
+    unit of work whose first write sits in ``begin_nested()`` issued SAVEPOINT in autocommit mode,
+    and SQLite's RELEASE of that outermost savepoint committed on the spot: each savepoint was a
+    transaction of its own. A feed entry and its 2,000 queued announcements were written as 2,001
+    commits, and a kill -9 half-way left ~1,000 servers never queued (the entry was already known).
+    """
+    dbapi_connection = conn.connection.dbapi_connection
+    if dbapi_connection is not None and not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
+
+
 def _postgres_lock_timeout(dbapi_connection: Any, _record: Any) -> None:
     """A row or table lock held by another process fails after BUSY_TIMEOUT_MS, as on SQLite,
     instead of making a command wait past Discord's deadline."""
@@ -108,6 +122,7 @@ def make_engine(url: str) -> Engine:
             pool_timeout=POOL_TIMEOUT_S,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _sqlite_savepoint_inside_a_transaction)
         event.listen(engine, "handle_error", _sqlite_readonly_is_a_disconnect)
         return engine
     try:

@@ -40,3 +40,30 @@ async def test_unmigrated_database_is_refused_without_migrate(tmp_path) -> None:
         raise AssertionError("an unmigrated database was accepted")
     finally:
         db.close()
+
+
+async def test_a_unit_of_work_that_begins_with_a_savepoint_is_still_one_transaction(db: Database) -> None:
+    """Issue 11 (the full-size SQLite harness): on SQLite each outermost savepoint used to commit on
+    its own, so a feed entry and the announcements queued for its subscribers were written as many
+    commits, and a process killed half-way left the rest of the servers never queued."""
+    from bot import delivery
+
+    class Interrupted(Exception):
+        pass
+
+    def queue_then_fail(*, session) -> None:  # type: ignore[no-untyped-def]
+        for n in range(3):
+            assert delivery.enqueue(
+                "album", f"k{n}", channel_id=n, guild_id=None, payload={}, session=session
+            )
+        raise Interrupted  # the process dies before the unit of work commits
+
+    try:
+        await db.run(queue_then_fail)
+    except Interrupted:
+        pass
+
+    def count(*, session) -> int:  # type: ignore[no-untyped-def]
+        return len(session.execute(text("SELECT id FROM delivery")).all())
+
+    assert await db.run(count) == 0  # nothing half-done was kept

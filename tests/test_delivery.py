@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from sqlmodel import Session, select
+
 from bot import cluster, delivery
 from bot.db import Database
+from bot.models import Delivery
 
 NOW = datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
 
@@ -111,3 +114,24 @@ async def test_pacer_spaces_requests_past_the_burst() -> None:
     # 5 go at once, the other 100 at 50 per second: two seconds of (simulated) waiting.
     assert round(clock[0], 6) == 2.0
     assert all(s <= 1 / 50 + 1e-9 for s in slept)
+
+
+async def test_enqueue_many_queues_each_post_once_and_leaves_existing_ones_alone(db: Database) -> None:
+    def first(*, session: Session) -> bool:
+        return delivery.enqueue(
+            "album", "a:1", channel_id=1, guild_id=None, payload={"n": 0}, session=session
+        )
+
+    assert await db.run(first)
+    items = [delivery.Queued("album", f"a:{n}", n, None, {"n": n}) for n in range(1, 1201)]  # > one chunk
+    assert await db.run(delivery.enqueue_many, items) == 1199  # a:1 was there already
+    assert await db.run(delivery.enqueue_many, items) == 0
+
+    def rows(*, session: Session) -> list[tuple[str, str, int]]:
+        found = session.exec(select(Delivery).order_by(Delivery.id)).all()  # type: ignore[arg-type]
+        return [(d.key, d.payload, d.attempts) for d in found]
+
+    found = await db.run(rows)
+    assert len(found) == 1200
+    assert found[0] == ("a:1", '{"n": 0}', 0)  # untouched
+    assert found[1] == ("a:2", '{"n": 2}', 0) and found[-1][0] == "a:1200"  # queued in order

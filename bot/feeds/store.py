@@ -412,7 +412,7 @@ def _queue_albums(
     groups = groups_of(entries, feed_link=feed_link)
     unfiltered: list[Album] | None = None
     continued = _continued_uploads(feed.id, groups, session=session) if look_back else set()
-    queued = 0
+    rows: list[delivery.Queued] = []
     for sub in subs:
         if sub.paused:
             continue
@@ -433,24 +433,26 @@ def _queue_albums(
             summary = [
                 {"title": a.title, "link": a.link, "count": a.photo_count} for a in rest[-MAX_SUMMARY_ITEMS:]
             ]
-            queued += delivery.enqueue(
-                ALBUM,
-                delivery_key(feed.id, sub.channel_id, f"more:{digest}"),
-                channel_id=sub.channel_id,
-                guild_id=sub.guild_id,
-                payload={**base, "summary": summary, "total": len(rest), "shown": len(shown)},
-                session=session,
+            rows.append(
+                delivery.Queued(
+                    ALBUM,
+                    delivery_key(feed.id, sub.channel_id, f"more:{digest}"),
+                    sub.channel_id,
+                    sub.guild_id,
+                    {**base, "summary": summary, "total": len(rest), "shown": len(shown)},
+                )
             )
         for album in shown:
-            queued += delivery.enqueue(
-                ALBUM,
-                delivery_key(feed.id, sub.channel_id, album.key),
-                channel_id=sub.channel_id,
-                guild_id=sub.guild_id,
-                payload={**base, "album": album.to_payload(), "template": sub.template},
-                session=session,
+            rows.append(
+                delivery.Queued(
+                    ALBUM,
+                    delivery_key(feed.id, sub.channel_id, album.key),
+                    sub.channel_id,
+                    sub.guild_id,
+                    {**base, "album": album.to_payload(), "template": sub.template},
+                )
             )
-    return queued
+    return delivery.enqueue_many(rows, session=session)
 
 
 # --------------------------------------------------------------------------------------------- polling

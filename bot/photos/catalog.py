@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,6 +100,22 @@ def count_showable(*, session: Session, guild_id: int | None) -> int:
     return int(
         session.execute(select(func.count()).select_from(Photo).where(showable_to(guild_id))).scalar_one()
     )
+
+
+def count_showable_many(guild_ids: Iterable[int], *, session: Session) -> dict[int, int]:
+    """``count_showable`` for several guilds in one query (a fan-out prepares 16 servers at a time)."""
+    ids = sorted(set(guild_ids))
+    if not ids:
+        return {}
+    owner = Photo.guild_id
+    rows = session.execute(
+        select(owner, func.count())
+        .where(_has_picture(), or_(owner.is_(None), owner.in_(ids)))  # type: ignore[union-attr]
+        .group_by(owner)
+    ).all()
+    shared = sum(int(n) for g, n in rows if g is None)
+    own = {int(g): int(n) for g, n in rows if g is not None}
+    return {g: shared + own.get(g, 0) for g in ids}
 
 
 def search_photos(

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from bot import delivery
 from bot.delivery import Claim
 from bot.models import Delivery
-from bot.photos.catalog import POTD_KIND, PhotoView, count_showable, get_photo
+from bot.photos.catalog import POTD_KIND, PhotoView, count_showable, count_showable_many, get_photo
 from bot.photos.rotation import choose_photo, potd_scope
 from bot.photos.schedule import DuePost
 
@@ -97,10 +97,21 @@ def _prepare(
 
 
 def prepare_post(
-    due: DuePost, *, now: datetime, owner: str = delivery.OWNER, commit: bool = True, session: Session
+    due: DuePost,
+    *,
+    now: datetime,
+    owner: str = delivery.OWNER,
+    commit: bool = True,
+    showable: int | None = None,
+    session: Session,
 ) -> Prepared | None:
-    """Claim a server's post for its local day and fix its photo; None when there is nothing to do."""
-    if count_showable(session=session, guild_id=due.guild_id) == 0:
+    """Claim a server's post for its local day and fix its photo; None when there is nothing to do.
+
+    ``showable``: the server's count of showable photos when the caller counted a batch at once.
+    """
+    if showable is None:
+        showable = count_showable(session=session, guild_id=due.guild_id)
+    if showable == 0:
         log.debug("guild %s: no photo with a picture, nothing to post", due.guild_id)
         return None
     return _prepare(
@@ -128,10 +139,20 @@ def prepare_posts(
         # starts by reading and then writes fails at once if another connection wrote in between.
         session.execute(update(Delivery).where(false()).values(attempts=Delivery.attempts))
     out: list[Prepared | None] = []
+    counts = count_showable_many((d.guild_id for d in dues), session=session)
     for due in dues:
         try:
             with session.begin_nested():
-                out.append(prepare_post(due, now=now, owner=owner, commit=False, session=session))
+                out.append(
+                    prepare_post(
+                        due,
+                        now=now,
+                        owner=owner,
+                        commit=False,
+                        showable=counts.get(due.guild_id),
+                        session=session,
+                    )
+                )
         except Exception:
             log.exception("guild %s: could not prepare the photo of the day", due.guild_id)
             out.append(None)

@@ -52,6 +52,7 @@ class RecordedCall:
     files: list[str]
     status: int
     at: float = field(default_factory=time.time)
+    """When the request arrived (its rate limits were checked then), epoch seconds."""
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -336,6 +337,7 @@ class Sandbox:
         info = request.match_info
         resource = info.route.resource
         template = f"{request.method} {resource.canonical[len(API_PREFIX) :]}" if resource else request.path
+        arrived = time.time()
         body_json: Any = None
         files: list[str] = []
         needs_auth = not (
@@ -367,7 +369,9 @@ class Sandbox:
             files = request.get(BODY_FILES, [])
         query = dict(request.query)
         self.calls.append(
-            RecordedCall(request.method, request.path, template, query, body_json, files, response.status)
+            RecordedCall(
+                request.method, request.path, template, query, body_json, files, response.status, arrived
+            )
         )
         await self.notify()
         return response

@@ -380,9 +380,14 @@ async def test_restart_never_reannounces_and_resumes_queued_posts(
     clock = Clock()
     settings = make_settings(sandbox, tmp_path, db_url)
     feeds.feed("/a.xml", media_rss([Album(1)]))
-    async with running_bot(settings, db, sandbox) as first:
-        first.get_cog("Feeds").poll_loop.cancel()  # type: ignore[union-attr]
-        first.clock = clock
+
+    def hand_driven(bot: Cupola) -> None:
+        """The loop stopped and the clock set before the gateway connects: the loop's first round
+        (which runs as soon as the bot is ready) would otherwise post the queued album itself."""
+        bot.get_cog("Feeds").poll_loop.cancel()  # type: ignore[union-attr]
+        bot.clock = clock
+
+    async with running_bot(settings, db, sandbox, before_connect=hand_driven) as first:
         await watch(sandbox, feeds.url("/a.xml"), world.albums)
         feeds.feed("/a.xml", media_rss([Album(1), Album(2)]))
         clock.advance(2 * HOUR)
@@ -393,9 +398,7 @@ async def test_restart_never_reannounces_and_resumes_queued_posts(
         poller(first).deliver = False
         assert (await poller(first).run_once()).queued == 1
 
-    async with running_bot(settings, db, sandbox) as second:
-        second.get_cog("Feeds").poll_loop.cancel()  # type: ignore[union-attr]
-        second.clock = clock
+    async with running_bot(settings, db, sandbox, before_connect=hand_driven) as second:
         clock.advance(2 * HOUR)
         report = await poller(second).run_once()
         assert (report.new_entries, report.posted) == (0, 1)

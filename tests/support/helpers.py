@@ -73,11 +73,22 @@ def make_settings(sandbox: Sandbox, tmp_path: Path, db_url: str, **discord: obje
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    settings: Settings, db: Database, sandbox: Sandbox, *, sync: bool = True
+    settings: Settings,
+    db: Database,
+    sandbox: Sandbox,
+    *,
+    sync: bool = True,
+    before_connect: Callable[[Cupola], None] | None = None,
 ) -> AsyncIterator[Cupola]:
-    """Start the real bot against the sandbox; leave when it is connected and its commands synced."""
+    """Start the real bot against the sandbox; leave when it is connected and its commands synced.
+
+    ``before_connect`` runs once the cogs are loaded and before the gateway connects: a test that
+    drives a background loop by hand stops it there, before the loop's first round could run.
+    """
     bot = Cupola(settings=settings, db=db, guild_ready_timeout=0.05)
     await bot.login(settings.discord.token)
+    if before_connect is not None:
+        before_connect(bot)
     task = asyncio.create_task(bot.connect(), name="cupola-connect")
     try:
         await asyncio.wait_for(bot.wait_until_ready(), 15)
