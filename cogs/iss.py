@@ -6,8 +6,9 @@ import logging
 
 import discord
 from discord import app_commands
-from discord.ext import commands, tasks
+from discord.ext import commands
 
+from bot.background import Supervisor
 from bot.core import Cupola
 from bot.errors import UserFacingError
 from bot.faults import Backoff
@@ -35,25 +36,24 @@ class Knowledge(commands.Cog):
         self.bot = bot
         # a failing refresh (database away) backs off instead of restarting at once (issue 9)
         self.refresh_backoff = Backoff("knowledge refresh", base=REFRESH_SECONDS, logger=log)
+        self.background = Supervisor("knowledge", logger=log, ready=self._before_refresh)
+        self.refresh = self.background.loop(
+            self._refresh_once, seconds=REFRESH_SECONDS, backoff=self.refresh_backoff
+        )
 
     async def cog_load(self) -> None:
-        self.refresh.start()
+        self.background.start()
 
     async def cog_unload(self) -> None:
-        self.refresh.cancel()
-
-    @tasks.loop(seconds=REFRESH_SECONDS)
-    async def refresh(self) -> None:
-        """Other processes (or the CLI) may import articles; pick them up."""
-        await self.refresh_backoff.run(self._refresh_once)
+        await self.background.stop()
 
     async def _refresh_once(self) -> None:
+        """Other processes (or the CLI) may import articles; pick them up."""
         changed = await self.bot.knowledge.refresh()
         if changed:
             self.bot.content_counts.invalidate()
             log.info("knowledge refresh: %d articles changed", changed)
 
-    @refresh.before_loop
     async def _before_refresh(self) -> None:
         await self.bot.wait_until_ready()
         await self.bot.knowledge.ready.wait()

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from bot.config import Settings, load_settings
 from bot.core import Cupola
 from bot.db import Database
+from bot.extensions import find_extensions
 from bot.sandbox import Sandbox, netguard
 from tests.test_photos_support import ImageServer, serving_images
 
@@ -98,10 +99,16 @@ def make_settings(sandbox: Sandbox, tmp_path: Path, db_url: str, **discord: obje
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    settings: Settings, db: Database, sandbox: Sandbox, *, sync: bool = True
+    settings: Settings,
+    db: Database,
+    sandbox: Sandbox,
+    *,
+    sync: bool = True,
+    extensions: Sequence[str] | None = None,
 ) -> AsyncIterator[Cupola]:
     """Start the real bot against the sandbox; leave when it is connected and its commands synced."""
-    bot = Cupola(settings=settings, db=db, guild_ready_timeout=0.05)
+    chosen = find_extensions() if extensions is None else extensions
+    bot = Cupola(settings=settings, db=db, extensions=chosen, guild_ready_timeout=0.05)
     await bot.login(settings.discord.token)
     task = asyncio.create_task(bot.connect(), name="cupola-connect")
     try:

@@ -426,7 +426,7 @@ async def test_the_loop_survives_a_failing_round_and_stops_with_the_cog(
 
     monkeypatch.setattr(cog.poller, "run_once", database_away)
     with caplog.at_level(logging.ERROR, logger="cogs.feeds"):
-        await cog.poll_loop.coro(cog)  # one tick of the loop: logged, not raised
+        await cog.poll_loop.coro()  # one tick of the loop: logged, not raised
     assert "feed polling failed; backing off" in caplog.text
 
     monkeypatch.undo()
