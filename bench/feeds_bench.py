@@ -30,12 +30,12 @@ from typing import Any
 from sqlalchemy import insert
 
 from bot.db import Database
-from bot.delivery import Pacer
 from bot.feeds.bench_helpers import make_feed
 from bot.feeds.parse import parse_feed
 from bot.feeds.poller import FeedPoller, RoundReport
 from bot.models import Feed, FeedEntry, Subscription
 from bot.net import SafeHttp
+from bot.pacing import Pacer
 from bot.sandbox import netguard
 
 HOSTS = [f"127.0.0.{n}" for n in range(1, 9)]

@@ -16,12 +16,19 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from discord.ext import tasks
 
 from bot.faults import Backoff
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.db import Database
+    from bot.media import ImageStore
+    from bot.net import SafeHttp
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -134,3 +141,19 @@ class Supervisor:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.gather(*waiting, return_exceptions=True), timeout)
+
+
+class WorkerHost(Protocol):
+    """What a background worker (the feed poller, the photo-of-the-day poster) may use of the process
+    it runs in; the bot provides it. Posting goes through the worker's sender, not through this."""
+
+    settings: Settings
+    db: Database
+    net: SafeHttp
+    images: ImageStore
+    claimer: str
+    shard_count: int | None
+    shard_ids: list[int] | None
+    clock: Callable[[], datetime]
+
+    def owns_guild(self, guild_id: int) -> bool: ...

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -36,17 +37,24 @@ COMMAND_ZH, MESSAGES = _load()
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
-def is_chinese_locale(locale: discord.Locale | str | None) -> bool:
-    return str(locale or "").lower().startswith("zh")
-
-
 def has_chinese(text: str) -> bool:
     return bool(_CJK.search(text))
 
 
-def lang_of(interaction: discord.Interaction) -> str:
-    """The member's language: their client locale, "en" unless it is Chinese."""
-    return "zh" if is_chinese_locale(interaction.locale) else "en"
+Reader = discord.Interaction[Any] | discord.Guild | discord.Locale | str | None
+
+
+def lang_of(reader: Reader, text: str = "") -> str:
+    """The one rule for the language of a reply or a post: Chinese ("zh") when the reader's locale is
+    Chinese (a member's client locale; for a post in a channel, its server's preferred locale) or
+    when ``text``, what the member wrote, is Chinese; English ("en") otherwise."""
+    if isinstance(reader, discord.Interaction):
+        locale: object = reader.locale
+    elif isinstance(reader, discord.Guild):
+        locale = reader.preferred_locale
+    else:
+        locale = reader
+    return "zh" if str(locale or "").lower().startswith("zh") or (text and has_chinese(text)) else "en"
 
 
 def t(key: str, lang: str = "en", **params: object) -> str:

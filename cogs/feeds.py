@@ -27,6 +27,7 @@ from bot.render.feeds import (
     unwatch_reply,
     watch_reply,
 )
+from bot.senders import FeedChannelSender
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class Feeds(
 ):
     def __init__(self, bot: Cupola) -> None:
         self.bot = bot
-        self.poller = FeedPoller(bot)
+        self.poller = FeedPoller(bot, sender=FeedChannelSender(bot))
         self.backoff = Backoff("feed polling", base=60, logger=log)
         self.background = Supervisor("feeds", logger=log, ready=bot.wait_until_ready)
         self.poll_loop = self.background.loop(

@@ -19,8 +19,9 @@ from bot.faults import Backoff
 from bot.i18n import lang_of, t
 from bot.permissions import admin_only
 from bot.photos import schedule
-from bot.photos.poster import PhotoOfTheDay, picture_reason
-from bot.render.photos import discord_time
+from bot.photos.poster import PhotoOfTheDay
+from bot.render.photos import discord_time, picture_reason
+from bot.senders import PotdChannelSender
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class PotdCommands(
 ):
     def __init__(self, bot: Cupola) -> None:
         self.bot = bot
-        self.service = PhotoOfTheDay(bot)
+        self.service = PhotoOfTheDay(bot, sender=PotdChannelSender(bot))
         # capped at 5 min so a photo of the day is at most that late once the database is back
         self.backoff = Backoff("photo of the day", base=TICK_SECONDS, maximum=300, logger=log)
         self.background = Supervisor("photo of the day", logger=log, ready=bot.wait_until_ready)

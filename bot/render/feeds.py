@@ -19,6 +19,7 @@ from bot.feeds.albums import Album
 from bot.feeds.filters import Verdict
 from bot.feeds.parse import Entry
 from bot.feeds.policy import describe_error
+from bot.feeds.poller import FeedPost
 from bot.feeds.preview import Preview
 from bot.feeds.service import EditResult, FeedTest
 from bot.feeds.store import SubscriptionView, WatchResult
@@ -48,10 +49,6 @@ def safe_text(text: str) -> str:
 def timestamp(when: datetime, style: str = "f") -> str:
     """A Discord timestamp, shown in each reader's own time zone and language."""
     return f"<t:{int(when.timestamp())}:{style}>"
-
-
-def lang_of_locale(locale: discord.Locale | str | None) -> str:
-    return "zh" if str(locale or "").lower().startswith("zh") else "en"
 
 
 # --------------------------------------------------------------------------------------------- errors
@@ -229,6 +226,22 @@ def summary_message(payload: dict[str, Any], lang: str = "en") -> OutgoingMessag
     embed = discord.Embed(title=title, description="\n".join(lines), colour=ALBUM_COLOUR)
     role_id = payload.get("role_id")
     return OutgoingMessage(f"<@&{role_id}>" if role_id else None, embed, None, mentions_for(role_id))
+
+
+def feed_message(post: FeedPost, lang: str = "en") -> OutgoingMessage:
+    """What the poller decided to post, as posted in a channel whose server reads ``lang``."""
+    if post.kind == "summary":
+        return summary_message(post.payload, lang)
+    if post.kind == "paused" or post.album is None:
+        return paused_notice(post.payload, lang)
+    return announcement(
+        post.album,
+        feed_title=post.payload.get("feed_title"),
+        role_id=post.payload.get("role_id"),
+        preview=post.preview,
+        template=post.template,
+        lang=lang,
+    )
 
 
 def paused_notice(payload: dict[str, Any], lang: str = "en") -> OutgoingMessage:
