@@ -8,13 +8,15 @@ from bot.text import has_controls
 
 
 class UserFacingError(Exception):
-    """Raised by services and cogs; the tree's error handler shows ``message`` ephemerally.
+    """Raised by services and cogs; the tree's error handler says it ephemerally.
 
-    ``key`` names a catalog entry in bot.i18n so the message can be shown in the member's language;
-    ``message`` is the English fallback (already formatted).
+    ``key`` names a catalog entry (bot/locale/) and ``params`` its values, so the render layer says it
+    in the member's language; services give only those. ``message``, where given, is an English
+    fallback for callers that have no key yet (else the key, for logs).
     """
 
-    def __init__(self, message: str, *, key: str | None = None, **params: object) -> None:
+    def __init__(self, message: str | None = None, *, key: str | None = None, **params: object) -> None:
+        message = message or key or ""
         super().__init__(message)
         self.message = message
         self.key = key

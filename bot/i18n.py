@@ -58,9 +58,50 @@ def lang_of(reader: Reader, text: str = "") -> str:
 
 
 def t(key: str, lang: str = "en", **params: object) -> str:
+    """The catalog's text for ``key`` in ``lang``; a parameter that is itself coded (an error with a
+    ``key`` and ``params``, such as the reason a picture was refused) is said in ``lang`` too."""
     english, chinese = MESSAGES[key]
     template = chinese if lang == "zh" else english
-    return template.format(**params) if params else template
+    if not params:
+        return template
+    return template.format(**{name: _said(value, lang) for name, value in params.items()})
+
+
+def say(coded: Coded, lang: str = "en") -> str:
+    """What a coded error or result says, in ``lang``."""
+    return t(coded.key, lang, **coded.params)
+
+
+def _said(value: object, lang: str) -> object:
+    key, params = getattr(value, "key", None), getattr(value, "params", None)
+    if isinstance(key, str) and key in MESSAGES and isinstance(params, dict):
+        return t(key, lang, **params)
+    return value
+
+
+class Coded:
+    """Something that says a sentence as a catalog key and its parameters (an error, a refusal).
+
+    Words come from the catalog only: ``message`` is the English text, for logs and operators;
+    members get ``say(it, lang)`` in their language."""
+
+    key: str
+    params: dict[str, object]
+
+    @property
+    def message(self) -> str:
+        return say(self)
+
+
+class Phrase(Coded):
+    """A piece of a sentence, said in the reader's language when the sentence is (a nested parameter)."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        self.key = key
+        self.params = params
+
+    def __repr__(self) -> str:
+        return f"Phrase({self.key!r})"
 
 
 class CupolaTranslator(app_commands.Translator):

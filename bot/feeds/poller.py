@@ -397,6 +397,4 @@ class FeedPoller:
         cache = f"{group}:{template.image}"
         if cache not in previews:
             previews[cache] = await album_preview(self.bot.net, album, template, hosts=self.hosts)
-        return FeedPost(
-            "album", claim.channel_id, claim.guild_id, payload, album, template, previews[cache]
-        )
+        return FeedPost("album", claim.channel_id, claim.guild_id, payload, album, template, previews[cache])

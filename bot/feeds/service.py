@@ -83,7 +83,7 @@ def normalise_url(http: SafeHttp, url: str) -> str:
     """The address as stored: checked (scheme, host, private addresses), fragment dropped."""
     try:
         if len(url) > MAX_URL_LENGTH:
-            raise InvalidUrlError(message="The address is too long.", url=url[:200])
+            raise InvalidUrlError("net.too_long", url=url[:200])
         parsed = http.check_url(url.strip())
     except FetchError as exc:
         raise refusal(exc, url[:200]) from None

@@ -16,10 +16,11 @@ from sqlmodel import Session, select
 from bot.core import Cupola
 from bot.db import Database
 from bot.feeds import store
-from bot.feeds.policy import PAUSE_AFTER_FAILURES, describe_error
+from bot.feeds.policy import PAUSE_AFTER_FAILURES
 from bot.feeds.poller import FeedPoller
 from bot.media.bench_helpers import make_jpeg
 from bot.models import Delivery
+from bot.render.feeds import describe_error
 from bot.sandbox import Sandbox
 from tests.conftest import make_settings, running_bot
 from tests.feeds.conftest import Clock, World
