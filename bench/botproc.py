@@ -55,6 +55,7 @@ def make_cupola(api_base: str, token: str, data_dir: Path) -> BenchBot:
     from bot.config import load_settings
     from bot.core import Cupola
     from bot.db import Database
+    from bot.extensions import find_extensions
 
     data_dir.mkdir(parents=True, exist_ok=True)
     # An explicit, empty config file: a stray ./config.toml must not change what is measured.
@@ -69,7 +70,10 @@ def make_cupola(api_base: str, token: str, data_dir: Path) -> BenchBot:
     }
     settings = load_settings(config, env=env)
     return Cupola(
-        settings=settings, db=Database(settings.database_url), guild_ready_timeout=GUILD_READY_TIMEOUT
+        settings=settings,
+        db=Database(settings.database_url),
+        extensions=find_extensions(),
+        guild_ready_timeout=GUILD_READY_TIMEOUT,
     )
 
 

@@ -25,12 +25,18 @@ async def run() -> int:
     from bot.config import load_settings
     from bot.core import Cupola
     from bot.db import Database
+    from bot.extensions import find_extensions
 
     with tempfile.TemporaryDirectory(prefix="cupola-clusterproc-") as tmp:
         config = Path(tmp) / "config.toml"
         config.write_text("", encoding="utf-8")  # every setting comes from the environment
         settings = load_settings(config, env=dict(os.environ))
-    bot = Cupola(settings=settings, db=Database(settings.database_url), guild_ready_timeout=0.05)
+    bot = Cupola(
+        settings=settings,
+        db=Database(settings.database_url),
+        extensions=find_extensions(),
+        guild_ready_timeout=0.05,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

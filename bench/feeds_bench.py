@@ -32,11 +32,11 @@ from sqlalchemy import insert
 from bench import netguard
 from bench.synthetic_feeds import make_feed
 from bot.db import Database
-from bot.delivery import Pacer
 from bot.feeds.parse import parse_feed
 from bot.feeds.poller import FeedPoller, RoundReport
 from bot.models import Feed, FeedEntry, Subscription
 from bot.net import SafeHttp
+from bot.pacing import Pacer
 
 HOSTS = [f"127.0.0.{n}" for n in range(1, 9)]
 ETAG = '"bench-v1"'

@@ -18,6 +18,7 @@ import discord
 from bot import __version__
 from bot.config import ConfigError, Settings, load_settings
 from bot.db import Database, DatabaseError
+from bot.extensions import find_extensions
 
 log = logging.getLogger("cupola")
 
@@ -98,7 +99,7 @@ def _exit_now() -> None:
 async def _run(settings: Settings) -> int:
     from bot.core import Cupola
 
-    bot = Cupola(settings=settings, db=Database(settings.database_url))
+    bot = Cupola(settings=settings, db=Database(settings.database_url), extensions=find_extensions())
     install_signal_handlers(bot.close)
     try:
         async with bot:
@@ -125,7 +126,7 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
     from bot.core import Cupola
 
     settings.discord.sync_on_start = "off"
-    bot = Cupola(settings=settings, db=Database(settings.database_url))
+    bot = Cupola(settings=settings, db=Database(settings.database_url), extensions=find_extensions())
     async with bot:
         try:
             await bot.login(settings.discord.token)

@@ -32,6 +32,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from bot.models import Worker
+from bot.pacing import Pacer
 
 if TYPE_CHECKING:
     from bot.core import Cupola
@@ -156,8 +157,6 @@ class SharedPacer:
         self.rate = rate
         self.step = 1.0 / rate
         self.name = name
-        from bot.delivery import Pacer  # delivery asks this module who is alive
-
         self.local = Pacer(rate=local_rate or rate, burst=1, sleep=sleep)
         self._clock = clock
         self._sleep = sleep

@@ -22,6 +22,7 @@ from typing import Any, TextIO
 from bot.config import Settings
 from bot.core import Cupola
 from bot.db import Database
+from bot.extensions import find_extensions
 from bot.sandbox import CommandError, Sandbox, Upload
 from bot.sandbox.interactions import (
     ATTACHMENT,
@@ -665,7 +666,12 @@ async def console_session(
     settings.discord.sync_on_start = "off"
     settings.discord.shard_count = None
     settings.discord.shard_ids = None
-    bot = Cupola(settings=settings, db=Database(settings.database_url), guild_ready_timeout=0.05)
+    bot = Cupola(
+        settings=settings,
+        db=Database(settings.database_url),
+        extensions=find_extensions(),
+        guild_ready_timeout=0.05,
+    )
     console = Console(sandbox, files_dir=settings.paths.data_dir / "console", emit=emit)
     task: asyncio.Task[None] | None = None
     try:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import pkgutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,9 +17,9 @@ from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-import cogs
 from bot import __version__
 from bot.admin import AdminService
+from bot.background import Supervisor
 from bot.cluster import Cluster, install_http_pacing, make_pacer
 from bot.config import Settings
 from bot.content import CountsCache
@@ -45,20 +44,6 @@ def configure_endpoints(settings: Settings) -> None:
     Route.BASE = settings.discord.api_base
     if settings.discord.gateway_url:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord.gateway_url)
-
-
-def cog_modules() -> list[str]:
-    """Every module in the cogs package, except private ones (leading underscore)."""
-    return [
-        f"{cogs.__name__}.{info.name}"
-        for info in pkgutil.iter_modules(cogs.__path__)
-        if not info.name.startswith("_")
-    ]
-
-
-def _log_load_failure(task: asyncio.Task[int]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("loading the articles failed; the refresh loop retries", exc_info=task.exception())
 
 
 class CupolaTree(app_commands.CommandTree["Cupola"]):
@@ -128,9 +113,15 @@ async def send_ephemeral(interaction: discord.Interaction, message: str) -> None
 
 
 class Cupola(commands.AutoShardedBot):
-    """The Cupola bot. ``setup_hook`` opens the database and loads the cogs; ``close`` closes them all."""
+    """The Cupola bot. ``setup_hook`` opens the database and loads the cogs; ``close`` closes them all.
 
-    def __init__(self, *, settings: Settings, db: Database, **options: Any) -> None:
+    ``extensions`` are the modules ``setup_hook`` loads, named by the entry point
+    (``bot.extensions.find_extensions()``): the bot itself knows nothing of ``cogs/``.
+    """
+
+    def __init__(
+        self, *, settings: Settings, db: Database, extensions: Sequence[str], **options: Any
+    ) -> None:
         intents = discord.Intents.default()
         intents.message_content = False
         # No message events: the bot reads no messages, and its own posts' echoes cost CPU per post.
@@ -148,6 +139,7 @@ class Cupola(commands.AutoShardedBot):
         )
         self.settings = settings
         self.db = db
+        self.initial_extensions = tuple(extensions)
         # The one outbound HTTP client for user- and feed-supplied URLs (bot/net.py).
         self.net = SafeHttp(
             allow_private_addresses=settings.net.allow_private_addresses, user_agent=USER_AGENT
@@ -181,6 +173,8 @@ class Cupola(commands.AutoShardedBot):
         )
         self.photos = PhotoService(db=db, clock=lambda: self.clock())
         self.potd = PotdService(db=db, clock=lambda: self.clock())
+        self.background = Supervisor("bot", logger=log)
+        """The bot's own background work; each cog has its own (bot/background.py)."""
 
     # -------------------------------------------------------------- start-up
     async def login(self, token: str) -> None:
@@ -196,10 +190,10 @@ class Cupola(commands.AutoShardedBot):
         await self.cluster.start()
         # The articles are indexed while the bot connects and serves (/iss waits a moment or says so):
         # start-up does not wait for work that grows with the content.
-        self._knowledge_load = asyncio.create_task(self.knowledge.load(), name="knowledge-load")
-        self._knowledge_load.add_done_callback(_log_load_failure)
+        # A failure is logged; the knowledge cog's refresh loop retries.
+        self.background.spawn(self.knowledge.load(), name="loading the articles")
         await self.tree.set_translator(CupolaTranslator())
-        for module in cog_modules():
+        for module in self.initial_extensions:
             try:
                 await self.load_extension(module)
             except Exception as exc:
@@ -257,9 +251,7 @@ class Cupola(commands.AutoShardedBot):
             await asyncio.wait_for(self._unload_everything(), UNLOAD_TIMEOUT_S)
         except TimeoutError:
             log.warning("cogs did not unload within %s s; stopping without them", UNLOAD_TIMEOUT_S)
-        loading = getattr(self, "_knowledge_load", None)
-        if loading is not None and not loading.done():
-            loading.cancel()
+        await self.background.stop()
         await self.cluster.stop()
         await super().close()
         await self.net.close()

@@ -4,21 +4,29 @@ from __future__ import annotations
 
 from discord import app_commands
 
+from bot.i18n import MESSAGES, Coded, say
 from bot.text import has_controls
 
 
-class UserFacingError(Exception):
-    """Raised by services and cogs; the tree's error handler shows ``message`` ephemerally.
+class UserFacingError(Coded, Exception):
+    """Raised by services and cogs; the tree's error handler says it ephemerally.
 
-    ``key`` names a catalog entry in bot.i18n so the message can be shown in the member's language;
-    ``message`` is the English fallback (already formatted).
+    ``key`` names a catalog entry (bot/locale/) and ``params`` its values, so the render layer says it
+    in the member's language; services give only those. ``message`` is the catalog's English (for
+    logs and tests), or the text given by a caller that has no key yet.
     """
 
-    def __init__(self, message: str, *, key: str | None = None, **params: object) -> None:
-        super().__init__(message)
-        self.message = message
-        self.key = key
+    def __init__(self, fallback: str | None = None, /, *, key: str | None = None, **params: object) -> None:
+        super().__init__(fallback or key or "")
+        self._fallback = fallback
+        self.key = key  # type: ignore[assignment]
         self.params = params
+
+    @property
+    def message(self) -> str:
+        if self.key is not None and self.key in MESSAGES:
+            return say(self)
+        return self._fallback or self.key or ""
 
 
 class NotAdmin(UserFacingError, app_commands.CheckFailure):

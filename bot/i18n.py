@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -36,23 +37,71 @@ COMMAND_ZH, MESSAGES = _load()
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
-def is_chinese_locale(locale: discord.Locale | str | None) -> bool:
-    return str(locale or "").lower().startswith("zh")
-
-
 def has_chinese(text: str) -> bool:
     return bool(_CJK.search(text))
 
 
-def lang_of(interaction: discord.Interaction) -> str:
-    """The member's language: their client locale, "en" unless it is Chinese."""
-    return "zh" if is_chinese_locale(interaction.locale) else "en"
+Reader = discord.Interaction[Any] | discord.Guild | discord.Locale | str | None
+
+
+def lang_of(reader: Reader, text: str = "") -> str:
+    """The one rule for the language of a reply or a post: Chinese ("zh") when the reader's locale is
+    Chinese (a member's client locale; for a post in a channel, its server's preferred locale) or
+    when ``text``, what the member wrote, is Chinese; English ("en") otherwise."""
+    if isinstance(reader, discord.Interaction):
+        locale: object = reader.locale
+    elif isinstance(reader, discord.Guild):
+        locale = reader.preferred_locale
+    else:
+        locale = reader
+    return "zh" if str(locale or "").lower().startswith("zh") or (text and has_chinese(text)) else "en"
 
 
 def t(key: str, lang: str = "en", **params: object) -> str:
+    """The catalog's text for ``key`` in ``lang``; a parameter that is itself coded (an error with a
+    ``key`` and ``params``, such as the reason a picture was refused) is said in ``lang`` too."""
     english, chinese = MESSAGES[key]
     template = chinese if lang == "zh" else english
-    return template.format(**params) if params else template
+    if not params:
+        return template
+    return template.format(**{name: _said(value, lang) for name, value in params.items()})
+
+
+def say(coded: Coded, lang: str = "en") -> str:
+    """What a coded error or result says, in ``lang``."""
+    return t(coded.key, lang, **coded.params)
+
+
+def _said(value: object, lang: str) -> object:
+    key, params = getattr(value, "key", None), getattr(value, "params", None)
+    if isinstance(key, str) and key in MESSAGES and isinstance(params, dict):
+        return t(key, lang, **params)
+    return value
+
+
+class Coded:
+    """Something that says a sentence as a catalog key and its parameters (an error, a refusal).
+
+    Words come from the catalog only: ``message`` is the English text, for logs and operators;
+    members get ``say(it, lang)`` in their language."""
+
+    key: str
+    params: dict[str, object]
+
+    @property
+    def message(self) -> str:
+        return say(self)
+
+
+class Phrase(Coded):
+    """A piece of a sentence, said in the reader's language when the sentence is (a nested parameter)."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        self.key = key
+        self.params = params
+
+    def __repr__(self) -> str:
+        return f"Phrase({self.key!r})"
 
 
 class CupolaTranslator(app_commands.Translator):

@@ -52,7 +52,7 @@ async def fetch_url(net: SafeHttp, url: str, limit: int) -> bytes:
         response = await net.fetch(url.strip(), max_bytes=limit)
     except FetchError as exc:
         log.info("admin URL refused (%s): %s", exc.code, url)
-        raise UserFacingError(exc.message, key="admin.refused", reason=exc.message) from None
+        raise UserFacingError(key="admin.refused", reason=exc) from None  # said in the member's language
     return response.body
 
 
@@ -62,7 +62,7 @@ async def store_picture(data: bytes, images: ImageStore) -> tuple[ProcessedImage
         processed = await asyncio.to_thread(process_image, data)
     except ImageRejected as exc:
         log.info("picture refused (%s)", exc.code)
-        raise UserFacingError(exc.message, key="admin.refused", reason=exc.message) from None
+        raise UserFacingError(key="admin.refused", reason=exc) from None  # said in the member's language
     path = await asyncio.to_thread(images.put, processed)
     return processed, relative_to_store(path, images)
 

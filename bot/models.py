@@ -163,11 +163,11 @@ class Feed(SQLModel, table=True):
     last_modified: str | None = Field(default=None, max_length=100)
     last_fetch_at: datetime | None = None
     last_status: str | None = Field(default=None, max_length=32)  # ok | not_modified | error code
-    last_error: str | None = Field(default=None, max_length=1000)
+    last_error: str | None = Field(default=None, max_length=1000)  # the failure code, never a sentence
     item_count: int = 0
     failures: int = 0
     paused: bool = False
-    paused_reason: str | None = Field(default=None, max_length=1000)
+    paused_reason: str | None = Field(default=None, max_length=1000)  # {"code", "failures"} as JSON
     next_poll_at: datetime = Field(default_factory=utcnow, index=True)
     created_at: datetime = Field(default_factory=utcnow)
     # sha256 (hex) of the last body read and recorded: a 200 with the same bytes is not parsed again,

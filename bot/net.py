@@ -34,6 +34,8 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
+from bot.i18n import Coded
+
 log = logging.getLogger(__name__)
 
 DEFAULT_USER_AGENT = "Cupola/0.1 (+self-hosted Discord bot)"
@@ -50,27 +52,27 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 # --------------------------------------------------------------------------------------------- errors
 
 
-class FetchError(Exception):
-    """A fetch failed; ``code`` is a short slug for logs and metrics, ``message`` is for admins."""
+class FetchError(Coded, Exception):
+    """A fetch failed; ``code`` is a short slug for logs and metrics; ``key`` and ``params`` say why
+    in the catalog (bot/locale/net.toml), in the reader's language."""
 
     code = "fetch_error"
 
     def __init__(
         self,
-        code: str | None = None,
-        message: str = "",
+        key: str = "net.connection_failed",
         *,
         url: str | None = None,
         status: int | None = None,
         retry_after: int | None = None,
+        **params: object,
     ) -> None:
-        if code is not None:
-            self.code = code
-        self.message = message
+        self.key = key
+        self.params = params
         self.url = url
         self.status = status
         self.retry_after = retry_after
-        super().__init__(message)
+        super().__init__(key)
 
     def __str__(self) -> str:
         return self.message
@@ -236,12 +238,7 @@ class GuardedResolver(AbstractResolver):
         if refused:
             log.info("Address guard dropped %s for host %s", ", ".join(refused), host)
         if not allowed:
-            raise PrivateAddressError(
-                message=(
-                    f"The address {host} points to a private or local network, which Cupola "
-                    "does not fetch from. Use a public address."
-                ),
-            )
+            raise PrivateAddressError("net.private_host", host=host)
         return allowed
 
     async def close(self) -> None:
@@ -433,42 +430,28 @@ class SafeHttp:
         try:
             parsed = url if isinstance(url, URL) else URL(text.strip())
         except (ValueError, TypeError) as exc:
-            raise InvalidUrlError(message=f"That is not a valid web address: {text[:200]}", url=text) from exc
+            raise InvalidUrlError("net.invalid_url", url=text, text=text[:200]) from exc
         scheme = (parsed.scheme or "").lower()
         if not scheme:
-            raise InvalidUrlError(
-                message="That is not a complete web address; it should start with https://.", url=text
-            )
+            raise InvalidUrlError("net.incomplete_url", url=text)
         if scheme not in ("http", "https"):
-            raise BadSchemeError(
-                message=f"Only http:// and https:// addresses can be fetched, not {scheme}://.", url=text
-            )
+            raise BadSchemeError("net.bad_scheme", url=text, scheme=scheme)
         host = parsed.raw_host
         if not host:
-            raise InvalidUrlError(message="That web address has no host name.", url=text)
+            raise InvalidUrlError("net.no_host", url=text)
         if parsed.user or parsed.password:
-            raise InvalidUrlError(
-                message="Addresses with a user name or password in them are not supported.", url=text
-            )
+            raise InvalidUrlError("net.credentials", url=text)
         try:
             parsed.port  # noqa: B018 - validates the port
         except ValueError as exc:
-            raise InvalidUrlError(message="That web address has an invalid port.", url=text) from exc
+            raise InvalidUrlError("net.bad_port", url=text) from exc
         ip = _parse_ip(host)
         if ip is None:
             ip = _legacy_ipv4(host)
             if ip is not None and self.policy.permits(ip):
-                raise InvalidUrlError(
-                    message="Write the IP address in the usual dotted form (like 203.0.113.7).", url=text
-                )
+                raise InvalidUrlError("net.legacy_ip", url=text)
         if ip is not None and not self.policy.permits(ip):
-            raise PrivateAddressError(
-                message=(
-                    f"The address {host} is on a private or local network, which Cupola does not "
-                    "fetch from. Use a public address."
-                ),
-                url=text,
-            )
+            raise PrivateAddressError("net.private_url", url=text, host=host)
         return parsed
 
     # ------------------------------------------------------------------------------------- fetch
@@ -486,13 +469,7 @@ class SafeHttp:
             async with asyncio.timeout(self.total_timeout):
                 return await self._fetch(url, headers or {}, limit)
         except TimeoutError as exc:
-            raise FetchTimeoutError(
-                message=(
-                    f"The server took longer than {self.total_timeout:g} seconds to answer. "
-                    "It may be overloaded; Cupola will try again later."
-                ),
-                url=url,
-            ) from exc
+            raise FetchTimeoutError("net.timeout_total", url=url, seconds=f"{self.total_timeout:g}") from exc
 
     async def _fetch(self, url: str, extra_headers: Mapping[str, str], limit: int) -> FetchResponse:
         current = self.check_url(url)
@@ -526,107 +503,59 @@ class SafeHttp:
                         )
                     retry_after = parse_retry_after(resp.headers.get("Retry-After"))
                     raise HttpStatusError(
-                        message=f"The server answered {status_text(resp.status)}.",
+                        "net.http_status",
                         url=str(current),
                         status=resp.status,
                         retry_after=retry_after,
+                        status_text=status_text(resp.status),
                     )
             except FetchError as exc:
                 if exc.url is None:  # raised by the resolver, which does not know the URL
-                    raise type(exc)(message=exc.message, url=str(current)) from exc
+                    raise type(exc)(exc.key, url=str(current), **exc.params) from exc
                 raise
             except aiohttp.ClientConnectorError as exc:
                 raise self._connector_error(exc, current) from exc
             except (aiohttp.ServerTimeoutError, aiohttp.ConnectionTimeoutError) as exc:
-                raise FetchTimeoutError(
-                    message=(
-                        "The server did not answer in time. It may be down or overloaded; "
-                        "Cupola will try again later."
-                    ),
-                    url=str(current),
-                ) from exc
+                raise FetchTimeoutError("net.timeout_read", url=str(current)) from exc
             except TimeoutError:
                 raise
             except aiohttp.InvalidURL as exc:
-                raise InvalidUrlError(message="That web address is not valid.", url=str(current)) from exc
+                raise InvalidUrlError("net.invalid_url_plain", url=str(current)) from exc
             except aiohttp.ClientPayloadError as exc:
-                raise ConnectionFailedError(
-                    message="The server's answer was cut off or damaged. Cupola will try again later.",
-                    url=str(current),
-                ) from exc
+                raise ConnectionFailedError("net.cut_off", url=str(current)) from exc
             except aiohttp.ClientResponseError as exc:
-                raise ConnectionFailedError(
-                    message="The server sent an answer Cupola could not understand.", url=str(current)
-                ) from exc
+                raise ConnectionFailedError("net.bad_answer", url=str(current)) from exc
             except (aiohttp.ClientError, OSError) as exc:
-                raise ConnectionFailedError(
-                    message="Cupola could not connect to the server. Check the address, or try later.",
-                    url=str(current),
-                ) from exc
+                raise ConnectionFailedError("net.connection_failed", url=str(current)) from exc
 
     def _next_hop(self, current: URL, location: str, history: list[tuple[int, str]], original: str) -> URL:
         if len(history) >= self.max_redirects:
-            raise TooManyRedirectsError(
-                message=(
-                    f"The address redirected more than {self.max_redirects} times; "
-                    "use the final address of the feed instead."
-                ),
-                url=original,
-            )
+            raise TooManyRedirectsError("net.too_many_redirects", url=original, limit=self.max_redirects)
         try:
             nxt = current.join(URL(location))
         except (ValueError, TypeError) as exc:
-            raise InvalidUrlError(
-                message="The server redirected to an address that is not valid.", url=str(current)
-            ) from exc
+            raise InvalidUrlError("net.bad_redirect", url=str(current)) from exc
         try:
             return self.check_url(nxt.with_fragment(None))
         except PrivateAddressError as exc:
-            raise PrivateAddressError(
-                message=(
-                    f"The server redirected to {nxt.host}, which is on a private or local network. "
-                    "Cupola does not follow such redirects."
-                ),
-                url=str(nxt),
-            ) from exc
+            raise PrivateAddressError("net.private_redirect", url=str(nxt), host=nxt.host) from exc
 
     @staticmethod
     def _connector_error(exc: aiohttp.ClientConnectorError, url: URL) -> FetchError:
         os_error = exc.os_error
         if isinstance(os_error, BlockedAddressError) or "address guard" in str(os_error):
-            return PrivateAddressError(
-                message=(
-                    f"The address {url.host} points to a private or local network, which Cupola "
-                    "does not fetch from. Use a public address."
-                ),
-                url=str(url),
-            )
+            return PrivateAddressError("net.private_host", url=str(url), host=url.host)
         if isinstance(os_error, TimeoutError):
-            return FetchTimeoutError(
-                message="The server did not accept the connection in time. It may be down.",
-                url=str(url),
-            )
+            return FetchTimeoutError("net.connect_timeout", url=str(url))
         if isinstance(exc, aiohttp.ClientConnectorDNSError):
-            return ConnectionFailedError(
-                message=f"The host name {url.host} could not be found. Check the address for typos.",
-                url=str(url),
-            )
+            return ConnectionFailedError("net.dns", url=str(url), host=url.host)
         if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
-            return ConnectionFailedError(
-                message="The server's HTTPS certificate is not valid, so Cupola did not trust it.",
-                url=str(url),
-            )
-        return ConnectionFailedError(
-            message="Cupola could not connect to the server. Check the address, or try later.",
-            url=str(url),
-        )
+            return ConnectionFailedError("net.certificate", url=str(url))
+        return ConnectionFailedError("net.connection_failed", url=str(url))
 
     async def _read_capped(self, resp: aiohttp.ClientResponse, limit: int, url: str) -> bytes:
         def too_large() -> TooLargeError:
-            return TooLargeError(
-                message=f"The answer is larger than {_format_bytes(limit)}, the most Cupola will read.",
-                url=url,
-            )
+            return TooLargeError("net.too_large", url=url, size=_format_bytes(limit))
 
         declared = resp.content_length
         if declared is not None and declared > limit:

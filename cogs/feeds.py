@@ -7,8 +7,9 @@ from typing import Any
 
 import discord
 from discord import app_commands
-from discord.ext import commands, tasks
+from discord.ext import commands
 
+from bot.background import Supervisor
 from bot.core import Cupola
 from bot.errors import UserFacingError
 from bot.faults import Backoff
@@ -26,6 +27,7 @@ from bot.render.feeds import (
     unwatch_reply,
     watch_reply,
 )
+from bot.senders import FeedChannelSender
 
 log = logging.getLogger(__name__)
 
@@ -42,23 +44,18 @@ class Feeds(
 ):
     def __init__(self, bot: Cupola) -> None:
         self.bot = bot
-        self.poller = FeedPoller(bot)
+        self.poller = FeedPoller(bot, sender=FeedChannelSender(bot))
         self.backoff = Backoff("feed polling", base=60, logger=log)
+        self.background = Supervisor("feeds", logger=log, ready=bot.wait_until_ready)
+        self.poll_loop = self.background.loop(
+            lambda: self.poller.run_once(), seconds=self.poller.tick_seconds, backoff=self.backoff
+        )
 
     async def cog_load(self) -> None:
-        self.poll_loop.change_interval(seconds=self.poller.tick_seconds)
-        self.poll_loop.start()
+        self.background.start()
 
     async def cog_unload(self) -> None:
-        self.poll_loop.cancel()
-
-    @tasks.loop(seconds=60)
-    async def poll_loop(self) -> None:
-        await self.backoff.run(self.poller.run_once)  # the database may be away: back off
-
-    @poll_loop.before_loop
-    async def _before_poll(self) -> None:
-        await self.bot.wait_until_ready()
+        await self.background.stop()
 
     # ------------------------------------------------------------------------------------- helpers
 

@@ -6,23 +6,19 @@ import logging
 
 import discord
 from discord import app_commands
-from discord.ext import commands, tasks
+from discord.ext import commands
 
+from bot.background import Supervisor
 from bot.core import Cupola
 from bot.errors import UserFacingError
 from bot.faults import Backoff
-from bot.i18n import has_chinese, lang_of
+from bot.i18n import lang_of
 from bot.render.knowledge import answer_embed, crew_embed, crew_member_embed, facts_embed
 
 log = logging.getLogger(__name__)
 
 REFRESH_SECONDS = 30
 LOADING_WAIT_SECONDS = 2.0  # under Discord's 3 s to answer
-
-
-def reply_lang(interaction: discord.Interaction, text: str = "") -> str:
-    """Chinese for a zh-CN member or a question written in Chinese."""
-    return "zh" if lang_of(interaction) == "zh" or has_chinese(text) else "en"
 
 
 class Knowledge(commands.Cog):
@@ -35,25 +31,24 @@ class Knowledge(commands.Cog):
         self.bot = bot
         # a failing refresh (database away) backs off instead of restarting at once (issue 9)
         self.refresh_backoff = Backoff("knowledge refresh", base=REFRESH_SECONDS, logger=log)
+        self.background = Supervisor("knowledge", logger=log, ready=self._before_refresh)
+        self.refresh = self.background.loop(
+            self._refresh_once, seconds=REFRESH_SECONDS, backoff=self.refresh_backoff
+        )
 
     async def cog_load(self) -> None:
-        self.refresh.start()
+        self.background.start()
 
     async def cog_unload(self) -> None:
-        self.refresh.cancel()
-
-    @tasks.loop(seconds=REFRESH_SECONDS)
-    async def refresh(self) -> None:
-        """Other processes (or the CLI) may import articles; pick them up."""
-        await self.refresh_backoff.run(self._refresh_once)
+        await self.background.stop()
 
     async def _refresh_once(self) -> None:
+        """Other processes (or the CLI) may import articles; pick them up."""
         changed = await self.bot.knowledge.refresh()
         if changed:
             self.bot.content_counts.invalidate()
             log.info("knowledge refresh: %d articles changed", changed)
 
-    @refresh.before_loop
     async def _before_refresh(self) -> None:
         await self.bot.wait_until_ready()
         await self.bot.knowledge.ready.wait()
@@ -70,7 +65,7 @@ class Knowledge(commands.Cog):
     @iss.command(name="ask", description="Ask about the ISS or its crew; answered from the articles I hold")
     @app_commands.describe(question="Your question, in English or Chinese")
     async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 300]) -> None:
-        lang = reply_lang(interaction, question)
+        lang = lang_of(interaction, question)
         if not question.strip():
             raise UserFacingError("Please type a question.", key="iss.question_empty")
         await self._articles_loaded()
@@ -82,20 +77,20 @@ class Knowledge(commands.Cog):
     async def facts(self, interaction: discord.Interaction) -> None:
         await self._articles_loaded()
         facts = self.bot.knowledge.key_facts(interaction.guild_id)
-        await interaction.response.send_message(embed=facts_embed(facts, reply_lang(interaction)))
+        await interaction.response.send_message(embed=facts_embed(facts, lang_of(interaction)))
 
     @crew.command(name="list", description="The current crew, grouped by agency")
     async def crew_list(self, interaction: discord.Interaction) -> None:
         await self._articles_loaded()
         entries = self.bot.knowledge.crew(interaction.guild_id)
-        await interaction.response.send_message(embed=crew_embed(entries, reply_lang(interaction)))
+        await interaction.response.send_message(embed=crew_embed(entries, lang_of(interaction)))
 
     @crew.command(name="member", description="One crew member: agency, role and source")
     @app_commands.describe(name="The crew member's name")
     async def crew_member(
         self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 100]
     ) -> None:
-        lang = reply_lang(interaction, name)
+        lang = lang_of(interaction, name)
         await self._articles_loaded()
         entry = self.bot.knowledge.crew_member(name, interaction.guild_id)
         if entry is None:

@@ -6,22 +6,22 @@ the day's scheduled post, so an admin trying it out still gets the scheduled one
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
 import discord
 from discord import app_commands
-from discord.ext import commands, tasks
+from discord.ext import commands
 
+from bot.background import Supervisor
 from bot.core import Cupola
 from bot.errors import UserFacingError
 from bot.faults import Backoff
 from bot.i18n import lang_of, t
 from bot.permissions import admin_only
 from bot.photos import schedule
-from bot.photos.poster import PhotoOfTheDay, picture_reason
-from bot.render.photos import discord_time
+from bot.photos.poster import PhotoOfTheDay
+from bot.render.photos import discord_time, picture_reason
+from bot.senders import PotdChannelSender
 
 log = logging.getLogger(__name__)
 
@@ -43,30 +43,22 @@ class PotdCommands(
 ):
     def __init__(self, bot: Cupola) -> None:
         self.bot = bot
-        self.service = PhotoOfTheDay(bot)
+        self.service = PhotoOfTheDay(bot, sender=PotdChannelSender(bot))
         # capped at 5 min so a photo of the day is at most that late once the database is back
         self.backoff = Backoff("photo of the day", base=TICK_SECONDS, maximum=300, logger=log)
+        self.background = Supervisor("photo of the day", logger=log, ready=bot.wait_until_ready)
+        self.scheduler = self.background.loop(
+            lambda: self.service.tick(), seconds=TICK_SECONDS, backoff=self.backoff
+        )
         super().__init__()
 
     # ------------------------------------------------------------------ the schedule loop
     async def cog_load(self) -> None:
-        self.scheduler.start()
+        self.background.start()
 
     async def cog_unload(self) -> None:
-        task = self.scheduler.get_task()
-        self.scheduler.cancel()
-        if task is not None and task is not asyncio.current_task():
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        await self.background.stop()  # the tick has ended: interrupted posts can be handed back
         await self.service.aclose()
-
-    @tasks.loop(seconds=TICK_SECONDS)
-    async def scheduler(self) -> None:
-        await self.backoff.run(self.service.tick)  # a bad round (database away) backs off
-
-    @scheduler.before_loop
-    async def _before_scheduler(self) -> None:
-        await self.bot.wait_until_ready()
 
     # ------------------------------------------------------------------ commands
     @app_commands.command(

@@ -9,10 +9,10 @@ import discord
 import pytest
 from discord import app_commands
 
-import bot.core as core
-from bot.core import Cupola, cog_modules
+from bot.core import Cupola
 from bot.db import Database
 from bot.errors import UserFacingError
+from bot.extensions import find_extensions
 from bot.i18n import COMMAND_ZH
 from bot.permissions import admin_only
 from bot.sandbox import Sandbox
@@ -95,10 +95,10 @@ async def test_failing_cog_is_logged_and_others_load(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(core, "cog_modules", lambda: ["tests.broken_cog", *cog_modules()])
     settings = make_settings(sandbox, tmp_path, db_url)
+    extensions = ["tests.broken_cog", *find_extensions()]
     with caplog.at_level(logging.ERROR, logger="bot.core"):
-        async with running_bot(settings, db, sandbox) as running:
+        async with running_bot(settings, db, sandbox, extensions=extensions) as running:
             assert "tests.broken_cog" in running.failed_cogs
             record = await sandbox.invoke("about")
             assert record.reply["embeds"][0]["title"] == "About Cupola"
@@ -108,9 +108,9 @@ async def test_failing_cog_is_logged_and_others_load(
 async def test_every_cog_loads_and_command_names_are_unique(tmp_path: Path) -> None:
     """Walks every module in cogs/: each loads, no two commands share a name, all are localized."""
     settings = make_settings(Sandbox(), tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
-    async with Cupola(settings=settings, db=Database(settings.database_url)) as bot:
+    async with Cupola(settings=settings, db=Database(settings.database_url), extensions=()) as bot:
         seen: dict[str, str] = {}
-        for module in cog_modules():
+        for module in find_extensions():
             before = set(bot.cogs)
             await bot.load_extension(module)
             for cog_name in set(bot.cogs) - before:

@@ -67,3 +67,55 @@ async def test_a_unit_of_work_that_begins_with_a_savepoint_is_still_one_transact
         return len(session.execute(text("SELECT id FROM delivery")).all())
 
     assert await db.run(count) == 0  # nothing half-done was kept
+
+
+async def test_migration_0007_turns_stored_feed_sentences_into_codes(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Rows written before 0007 held English sentences; they become codes the reader's language says."""
+    from bot.db import make_engine, upgrade
+    from bot.render.feeds import explain, paused_reason
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0006")
+    english = (
+        "The feed server answered 500 Internal Server Error: "
+        "the feed server has a problem; Cupola will try again later."
+    )
+    with engine.begin() as conn:
+        for n, (status, error, paused, failures) in enumerate(
+            [
+                ("http_500", english, f"Paused after 5 failed fetches in a row. {english}", 6),
+                ("timeout", "The feed server took too long to answer.", None, 1),
+                ("ok", None, None, 0),
+                (None, "Something no version wrote.", "Paused for a reason nobody knows.", 7),
+            ]
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO feed (url, last_status, last_error, item_count, failures, paused,"
+                    " paused_reason, next_poll_at, created_at) VALUES (:url, :status, :error, 0,"
+                    " :failures, :paused, :reason, '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                ),
+                {
+                    "url": f"https://feeds.example/{n}",
+                    "status": status,
+                    "error": error,
+                    "failures": failures,
+                    "paused": paused is not None,
+                    "reason": paused,
+                },
+            )
+    upgrade(engine, "head")
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT last_error, paused_reason FROM feed ORDER BY url")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        ("http_500", '{"code": "http_500", "failures": 5}'),
+        ("timeout", None),
+        (None, None),
+        ("other", '{"code": "other", "failures": 7}'),
+    ]
+    assert explain(rows[0][0], "en") == english
+    assert paused_reason(rows[0][1], "en") == f"Paused after 5 failed fetches in a row. {english}"
+    assert paused_reason(rows[0][1], "zh") == (
+        "连续 5 次抓取失败后已暂停。订阅源服务器返回了 500 Internal Server Error：订阅源服务器出了问题；Cupola 稍后会再试。"
+    )

@@ -279,10 +279,10 @@ async def test_postgres_going_away_and_coming_back(
                 listing = await sandbox.invoke("feed list")
                 assert listing.reply["content"] == BUSY
                 for _ in range(6):
-                    await iss.refresh.coro(iss)  # type: ignore[attr-defined]
+                    await iss.refresh.coro()  # type: ignore[attr-defined]
                 assert backoff.failures == 6
                 await proxy.start()
-                await iss.refresh.coro(iss)  # type: ignore[attr-defined]
+                await iss.refresh.coro()  # type: ignore[attr-defined]
             messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
             assert len([m for m in messages if "knowledge refresh failed" in m]) == 1, messages
             assert [m for m in messages if "recovered" in m] == [

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from bot import cluster, delivery
 from bot.db import Database
 from bot.models import Delivery
+from bot.pacing import Pacer
 
 NOW = datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
 
@@ -108,7 +109,7 @@ async def test_pacer_spaces_requests_past_the_burst() -> None:
         slept.append(seconds)
         clock[0] += seconds
 
-    pacer = delivery.Pacer(rate=50.0, burst=5, clock=lambda: clock[0], sleep=fake_sleep)
+    pacer = Pacer(rate=50.0, burst=5, clock=lambda: clock[0], sleep=fake_sleep)
     for _ in range(105):
         await pacer.wait()
     # 5 go at once, the other 100 at 50 per second: two seconds of (simulated) waiting.

@@ -107,7 +107,7 @@ async def test_once_per_day_through_repeated_ticks_and_a_second_process(
     assert message["nonce"].startswith("cupola-")
     assert card_size(sandbox, message)[1] > 240  # the photo plus its caption/credit strip
     # Day two: two processes tick at the same moment; one posts.
-    other = PhotoOfTheDay(bot, owner="another-process")
+    other = PhotoOfTheDay(bot, sender=service.sender, owner="another-process")
     controlled(bot, utc(2026, 6, 2, 8, 30))
     outcomes = [o for batch in await asyncio.gather(service.tick(), other.tick()) for o in batch]
     assert sorted(o.status for o in outcomes) in (["sent"], ["sent", "skipped"])

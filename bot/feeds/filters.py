@@ -22,7 +22,7 @@ from functools import lru_cache
 
 from bot.errors import UserFacingError
 from bot.feeds.parse import Entry
-from bot.i18n import t
+from bot.i18n import Phrase
 
 MAX_TERMS = 25
 """Words or phrases per list."""
@@ -68,20 +68,17 @@ def parse_terms(text: str | None, *, what: str = "include") -> tuple[str, ...]:
             continue
         if len(term) > MAX_TERM_LENGTH:
             raise UserFacingError(
-                t("feeds.filter.too_long", "en", term=term[:40], limit=MAX_TERM_LENGTH),
                 key="feeds.filter.too_long",
                 term=term[:40],
                 limit=MAX_TERM_LENGTH,
             )
         terms.setdefault(fold(term), term)
     if len(terms) > MAX_TERMS:
-        names = {"what": t(f"feeds.change.{what}", "en"), "what_zh": t(f"feeds.change.{what}", "zh")}
         raise UserFacingError(
-            t("feeds.filter.too_many", "en", count=len(terms), limit=MAX_TERMS, **names),
             key="feeds.filter.too_many",
             count=len(terms),
             limit=MAX_TERMS,
-            **names,
+            what=Phrase(f"feeds.change.{what}"),  # the name of the setting, in the reader's language
         )
     return tuple(terms.values())
 

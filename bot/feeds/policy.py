@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
-from bot.net import status_text
-
 PAUSE_AFTER_FAILURES = 5
 """Consecutive failures after which a feed is paused and its admins told."""
 MAX_CACHE_FACTOR = 6
@@ -134,67 +132,19 @@ def slot_time(target: datetime, offset: float, interval: float, *, tolerance: fl
 
 # --------------------------------------------------------------------------------------------- errors
 
-_ERRORS = {
-    "private_address": (
-        "The feed address points to a private or local network, which Cupola never fetches from. "
-        "Use the feed's public address."
-    ),
-    "bad_scheme": "Only http:// and https:// feed addresses are supported.",
-    "invalid_url": "The feed address is not a valid web address. Check it for typos.",
-    "too_large": "The feed is larger than Cupola's size limit, so it was not read. Use a smaller feed.",
-    "timeout": "The feed server took too long to answer. It may be overloaded; Cupola will try again.",
-    "too_many_redirects": (
-        "The feed address redirects too many times. Open it in a browser and use the final address."
-    ),
-    "connection_failed": (
-        "Cupola could not connect to the feed server. The site may be down, or the address mistyped."
-    ),
-    "http_error": "The feed server answered with an error.",
-    "entities": (
-        "The feed declares XML entities, which Cupola refuses because they can be used to attack it. "
-        "Ask the publisher to remove them."
-    ),
-    "not_a_feed": (
-        "The address is a web page or another document, not an RSS or Atom feed. Look on the page "
-        "for an RSS or Atom link and use that."
-    ),
-    "malformed": "The feed's XML is broken, so no entries could be read. The publisher has to fix it.",
-    "image": "The address now returns an image, not a feed.",
-    "json": "The address now returns a JSON document, not an RSS or Atom feed.",
-    "pdf": "The address now returns a PDF document, not a feed.",
-}
-
-_STATUS_HINTS = {
-    400: "the server did not accept the request.",
-    401: "the feed needs a login, which Cupola does not support.",
-    403: "the server refuses to give the feed to Cupola.",
-    404: "the address may have moved.",
-    410: "the feed has been removed for good; delete this subscription.",
-    429: "Cupola is asking too often; it will slow down.",
-    500: "the feed server has a problem; Cupola will try again later.",
-    502: "the feed server is having trouble; Cupola will try again later.",
-    503: "the feed server is temporarily unavailable; Cupola will try again later.",
-    504: "the feed server is having trouble; Cupola will try again later.",
-}
+FAILURE_CODES = (
+    "private_address", "bad_scheme", "invalid_url", "too_large", "timeout", "too_many_redirects",
+    "connection_failed", "http_error", "entities", "not_a_feed", "malformed", "image", "json", "pdf",
+)  # fmt: skip
+"""Why a fetch or parse failed, as stored (``Feed.last_status``, ``last_error``) and explained to admins
+in their language by ``bot/render/feeds.py`` (``feeds.why.<code>`` in ``bot/locale/feeds.toml``)."""
 
 
-def describe_error(code: str, status: int | None = None) -> str:
-    """One or two plain sentences for admins, for a FetchError/FeedError code.
-
-    ``describe_error("http_error", 404)`` (or ``"http_404"``) names the status.
-    """
-    if code.startswith("http_") and code[5:].isdigit():
-        code, status = "http_error", int(code[5:])
-    if code == "http_error" and status is not None:
-        hint = _STATUS_HINTS.get(status)
-        if hint is None:
-            hint = (
-                "the server has a problem; Cupola will try again later."
-                if status >= 500
-                else "check that the address is still right."
-            )
-        return f"The feed server answered {status_text(status)}: {hint}"
-    return _ERRORS.get(code, "Something went wrong while reading the feed; Cupola will try again later.")
+def failure_code(code: str, status: int | None = None) -> str:
+    """The stored code of a failure: ``http_<status>`` for an HTTP error with its status, else ``code``."""
+    if code == "http_error" and status:
+        return f"http_{status}"
+    return code
 
 
 # --------------------------------------------------------------------------------------------- politeness

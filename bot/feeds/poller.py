@@ -9,6 +9,11 @@ directly with a controlled clock:
    in a worker thread; new entries are recorded and queued for every subscribing channel in one
    transaction; failures back off and eventually pause the feed (subscribers are told why);
 3. post the queued deliveries of the guilds this process owns, once each, paced.
+
+The poller decides *what* to post (a :class:`FeedPost`: an album with its preview, the summary of an
+overflow, a paused-feed notice) and hands it to a :class:`FeedSender`, which the cog layer provides
+(``bot/senders.py``): the sender renders it in the server's language and posts it. The poller
+imports nothing from ``bot/render/`` and holds only what a :class:`~bot.background.WorkerHost` offers.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import aiohttp
 import discord
@@ -35,10 +40,9 @@ from bot.feeds.preview import Preview
 from bot.feeds.service import FEED_MAX_BYTES, album_preview
 from bot.feeds.template import Template
 from bot.net import FetchError
-from bot.render.feeds import announcement, lang_of_locale, paused_notice, summary_message
 
 if TYPE_CHECKING:
-    from bot.core import Cupola
+    from bot.background import WorkerHost
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -72,11 +76,43 @@ class RoundReport:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+@dataclass(frozen=True, slots=True)
+class FeedPost:
+    """What one delivery posts: ``album`` (with its subscription's template and preview), the
+    ``summary`` of the albums beyond what an update posts in full, or a ``paused`` feed's notice."""
+
+    kind: Literal["album", "summary", "paused"]
+    channel_id: int
+    guild_id: int | None
+    payload: dict[str, Any]
+    album: Album | None = None
+    template: Template | None = None
+    preview: Preview | None = None
+
+
+class FeedSender(Protocol):
+    """Posts a :class:`FeedPost` in its channel (provided by the cog layer, which renders).
+
+    ``send`` raises ``discord.HTTPException`` when Discord refuses (``NotFound`` / ``Forbidden``:
+    the channel is gone or closed to the bot), ``aiohttp.ClientError`` / ``OSError`` on transport
+    failures.
+    """
+
+    async def send(self, post: FeedPost, *, nonce: str) -> int:
+        """Post it with the delivery's nonce; the message id."""
+        ...
+
+    async def find_earlier(self, post: FeedPost, claim: delivery.Claim) -> int | None:
+        """The id of this post if an interrupted earlier attempt made it after all."""
+        ...
+
+
 class FeedPoller:
     def __init__(
         self,
-        bot: Cupola,
+        bot: WorkerHost,
         *,
+        sender: FeedSender | None = None,
         concurrency: int = FETCH_CONCURRENCY,
         per_host: int = PER_HOST,
         claim_batch: int = CLAIM_BATCH,
@@ -84,6 +120,8 @@ class FeedPoller:
         deliver: bool = True,
     ) -> None:
         self.bot = bot
+        self.sender = sender
+        """None for a poller that only polls (``deliver=False``: benchmarks, tests)."""
         self.hosts = HostLimiter(per_host)
         self.claim_batch = claim_batch
         self.max_bytes = max_bytes
@@ -307,36 +345,15 @@ class FeedPoller:
             await db.run(delivery.mark_failed, claim.id, "gave up after repeated failures", permanent=True)
             report.post_failures += 1
             return
-        lang = self._lang(claim.guild_id)
-        if claim.kind == store.ALBUM and "summary" in claim.payload:
-            message = summary_message(claim.payload, lang)
-        elif claim.kind == store.ALBUM:
-            payload = claim.payload
-            if "album" in payload:
-                album = Album.from_payload(payload["album"])
-            else:  # queued by a version before albums were grouped
-                album = Album.of_entry(store.entry_from_payload(payload.get("entry") or {}))
-            template = Template.load(payload.get("template"))
-            cache = f"{item.group}:{template.image}"
-            if cache not in previews:
-                previews[cache] = await album_preview(self.bot.net, album, template, hosts=self.hosts)
-            message = announcement(
-                album,
-                feed_title=payload.get("feed_title"),
-                role_id=payload.get("role_id"),
-                preview=previews[cache],
-                template=template,
-                lang=lang,
-            )
-        else:
-            message = paused_notice(claim.payload, lang)
-        channel = self.bot.get_partial_messageable(claim.channel_id, guild_id=claim.guild_id)
+        if self.sender is None:
+            raise RuntimeError("this poller has no sender: it was made to poll only (deliver=False)")
+        post = await self._post_of(claim, item.group, previews)
         try:
-            sent = await self._earlier(channel, claim, message) if claim.is_retry else None
+            sent = await self.sender.find_earlier(post, claim) if claim.is_retry else None
             if sent is not None:
                 log.info("%s %s was posted by an earlier attempt", claim.kind, claim.key)
             else:
-                sent = await channel.send(**message.send_kwargs(), nonce=claim.nonce)
+                sent = await self.sender.send(post, nonce=claim.nonce)
         except (discord.NotFound, discord.Forbidden) as exc:
             log.warning("channel %s refused %s %s: %s", claim.channel_id, claim.kind, claim.key, exc)
             await db.run(delivery.mark_failed, claim.id, f"{exc.status} {exc.text}", permanent=True)
@@ -355,25 +372,29 @@ class FeedPoller:
             await db.run(delivery.mark_failed, claim.id, repr(exc))
             report.post_failures += 1
             return
+        message_id = sent
         await record_posted(
-            lambda: db.run(delivery.mark_sent, claim.id, sent.id, now=self.bot.clock()),
+            lambda: db.run(delivery.mark_sent, claim.id, message_id, now=self.bot.clock()),
             what=f"{claim.kind} {claim.key} in channel {claim.channel_id}",
             logger=log,
         )
         report.posted += 1
 
-    async def _earlier(self, channel: Any, claim: delivery.Claim, message: Any) -> discord.Message | None:
-        """An earlier attempt may have posted before the process died: same nonce, or same embed link."""
-        url = message.embed.url if message.embed is not None else None
-
-        def same(found: discord.Message) -> bool:
-            if url:
-                return any(e.url == url for e in found.embeds)
-            return bool(message.content) and found.content == message.content
-
-        me = self.bot.user.id if self.bot.user else None
-        return await delivery.find_earlier(channel, claim, me=me, marker=same)
-
-    def _lang(self, guild_id: int | None) -> str:
-        guild = self.bot.get_guild(guild_id) if guild_id else None
-        return lang_of_locale(guild.preferred_locale if guild else None)
+    async def _post_of(
+        self, claim: delivery.Claim, group: str, previews: dict[str, Preview | None]
+    ) -> FeedPost:
+        """What the claimed delivery posts; an album's preview is made once per album and image choice."""
+        payload = claim.payload
+        if claim.kind == store.ALBUM and "summary" in payload:
+            return FeedPost("summary", claim.channel_id, claim.guild_id, payload)
+        if claim.kind != store.ALBUM:
+            return FeedPost("paused", claim.channel_id, claim.guild_id, payload)
+        if "album" in payload:
+            album = Album.from_payload(payload["album"])
+        else:  # queued by a version before albums were grouped
+            album = Album.of_entry(store.entry_from_payload(payload.get("entry") or {}))
+        template = Template.load(payload.get("template"))
+        cache = f"{group}:{template.image}"
+        if cache not in previews:
+            previews[cache] = await album_preview(self.bot.net, album, template, hosts=self.hosts)
+        return FeedPost("album", claim.channel_id, claim.guild_id, payload, album, template, previews[cache])

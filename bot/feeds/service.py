@@ -30,7 +30,7 @@ from bot.feeds.parse import (
 from bot.feeds.policy import HostLimiter
 from bot.feeds.preview import Preview, build_preview
 from bot.feeds.template import Template, TemplateError
-from bot.i18n import MESSAGES, t
+from bot.i18n import MESSAGES
 from bot.net import FetchError, InvalidUrlError, SafeHttp, status_text
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ def refusal(exc: FetchError | FeedError, url: str) -> UserFacingError:
     status = exc.status if isinstance(exc, FetchError) else None
     key, params = refusal_key(exc.code, status)
     log.info("feed address %s refused: %s (%s)", url, exc.code, exc)
-    return UserFacingError(t(key, "en", **params), key=key, **params)
+    return UserFacingError(key=key, **params)
 
 
 MAX_URL_LENGTH = 2000
@@ -83,7 +83,7 @@ def normalise_url(http: SafeHttp, url: str) -> str:
     """The address as stored: checked (scheme, host, private addresses), fragment dropped."""
     try:
         if len(url) > MAX_URL_LENGTH:
-            raise InvalidUrlError(message="The address is too long.", url=url[:200])
+            raise InvalidUrlError("net.too_long", url=url[:200])
         parsed = http.check_url(url.strip())
     except FetchError as exc:
         raise refusal(exc, url[:200]) from None
@@ -154,14 +154,9 @@ async def discover_feed(http: SafeHttp, page: str, fetched: FeedFetch, *, max_by
         return working[0]
     if working:
         options = "\n".join(f"- {c.title[:100]}: {c.url}" for c in working)
-        raise UserFacingError(
-            t("feeds.discover.several", "en", count=len(working), options=options),
-            key="feeds.discover.several",
-            count=len(working),
-            options=options,
-        )
+        raise UserFacingError(key="feeds.discover.several", count=len(working), options=options)
     key = "feeds.refuse.page_unreadable" if named else "feeds.refuse.page_no_feed"
-    raise UserFacingError(t(key, "en"), key=key)
+    raise UserFacingError(key=key)
 
 
 def latest(entries: tuple[Entry, ...] | list[Entry]) -> Entry | None:
@@ -219,7 +214,7 @@ async def watch_feed(
 async def find_subscription(db: Database, guild_id: int, ref: str) -> store.SubscriptionView:
     view = await db.run(store.find_subscription, guild_id, ref)
     if view is None:
-        raise UserFacingError(t("feeds.unknown", "en"), key="feeds.unknown")
+        raise UserFacingError(key="feeds.unknown")
     return view
 
 
@@ -227,7 +222,7 @@ async def unwatch_feed(db: Database, guild_id: int, ref: str) -> store.Subscript
     view = await find_subscription(db, guild_id, ref)
     removed = await db.run(store.unwatch, guild_id, view.id)
     if removed is None:
-        raise UserFacingError(t("feeds.unknown", "en"), key="feeds.unknown")
+        raise UserFacingError(key="feeds.unknown")
     log.info("guild %s stopped watching feed %s in channel %s", guild_id, view.feed_id, view.channel_id)
     return removed
 
@@ -275,7 +270,6 @@ def _template_checked(template: Template, checked: CheckedFeed | None, role_id: 
     for part, length, limit in templating.overlong(template, values):
         names = templating.part_names(part)
         raise TemplateError(
-            t("feeds.template.over_limit", "en", length=length, limit=limit, **names),
             key="feeds.template.over_limit",
             length=length,
             limit=limit,
@@ -351,7 +345,7 @@ async def edit_feed(
         now=clock(),
     )
     if updated is None:
-        raise UserFacingError(t("feeds.unknown", "en"), key="feeds.unknown")
+        raise UserFacingError(key="feeds.unknown")
     log.info("guild %s edited subscription %s: %s", guild_id, view.id, ", ".join(changed) or "nothing")
     return EditResult(updated, tuple(dict.fromkeys(changed)), checked_against)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import logging
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,9 +27,8 @@ from bot.errors import UserFacingError
 from bot.feeds.albums import MIN_STEM, STREAM_WINDOW, Album, groups_of, make_album, title_stem
 from bot.feeds.filters import EntryFilter, dump_terms, fold
 from bot.feeds.parse import Entry
-from bot.feeds.policy import describe_error, next_poll_time, should_pause, slot_time, stagger_offset
+from bot.feeds.policy import failure_code, next_poll_time, should_pause, slot_time, stagger_offset
 from bot.feeds.template import Template
-from bot.i18n import t
 from bot.models import Delivery, Feed, FeedEntry, Subscription, Worker
 
 log = logging.getLogger(__name__)
@@ -596,6 +596,12 @@ def ingest(
     return IngestResult(len(new), min(len(new), max_announce), queued)
 
 
+def paused_record(code: str, failures: int) -> str:
+    """What ``Feed.paused_reason`` holds: the failure's code and count, never a sentence (the reader's
+    language is not known here; bot/render/feeds.py ``paused_reason`` says it)."""
+    return json.dumps({"code": code, "failures": failures})
+
+
 def record_failure(
     feed_id: int,
     *,
@@ -611,18 +617,17 @@ def record_failure(
     feed = session.get(Feed, feed_id)
     if feed is None:
         return None
-    slug = f"http_{status}" if code == "http_error" and status else code
-    reason = describe_error(slug)
+    slug = failure_code(code, status)[:32]
     feed.failures += 1
     feed.last_fetch_at = now
-    feed.last_status = slug[:32]
-    feed.last_error = reason[:1000]
+    feed.last_status = slug
+    feed.last_error = slug  # a code: bot/render/feeds.py explains it in the reader's language
     feed.next_poll_at = next_poll(now, interval, feed_id, retry_after=retry_after, failures=feed.failures)
     paused_now = False
     if should_pause(feed.failures) and not feed.paused:
         paused_now = True
         feed.paused = True
-        feed.paused_reason = t("feeds.paused_reason", "en", failures=feed.failures, reason=reason)[:1000]
+        feed.paused_reason = paused_record(slug, feed.failures)
         log.warning("feed %s (%s) paused after %s failures: %s", feed_id, feed.url, feed.failures, slug)
         payload = {
             "feed_id": feed_id,
@@ -740,7 +745,6 @@ def watch(
     ).first()
     if existing is not None and not feed.paused:
         raise UserFacingError(
-            t("feeds.watch.already", "en", channel=f"<#{channel_id}>"),
             key="feeds.watch.already",
             channel=f"<#{channel_id}>",
         )
@@ -750,7 +754,6 @@ def watch(
         ).one()
         if count >= MAX_FEEDS_PER_GUILD:
             raise UserFacingError(
-                t("feeds.watch.too_many", "en", limit=MAX_FEEDS_PER_GUILD),
                 key="feeds.watch.too_many",
                 limit=MAX_FEEDS_PER_GUILD,
             )
@@ -947,7 +950,6 @@ def edit_subscription(
         ).first()
         if taken is not None:
             raise UserFacingError(
-                t("feeds.edit.channel_taken", "en", channel=f"<#{channel_id}>"),
                 key="feeds.edit.channel_taken",
                 channel=f"<#{channel_id}>",
             )

@@ -24,7 +24,7 @@ import discord
 
 from bot.errors import UserFacingError
 from bot.feeds.albums import Album
-from bot.i18n import t
+from bot.i18n import Phrase
 
 PLACEHOLDERS = (
     "title",
@@ -54,15 +54,15 @@ class TemplateError(UserFacingError):
     """A template that cannot be used; ``key`` says why (the catalog has the words)."""
 
 
-def part_names(part: str) -> dict[str, str]:
-    """A part's name for messages, in both languages (``part`` and ``part_zh``)."""
-    return {"part": t(f"feeds.part.{part}", "en"), "part_zh": t(f"feeds.part.{part}", "zh")}
+def part_names(part: str) -> dict[str, Phrase]:
+    """A part's name for messages (``part``), said in the reader's language."""
+    return {"part": Phrase(f"feeds.part.{part}")}
 
 
 def _error(key: str, **params: object) -> TemplateError:
     if "part" in params:
         params.update(part_names(str(params["part"])))
-    return TemplateError(t(key, "en", **params), key=key, **params)
+    return TemplateError(key=key, **params)
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ from functools import lru_cache
 
 from PIL import Image, ImageCms, ImageOps, ImageSequence, UnidentifiedImageError
 
+from bot.i18n import Phrase
 from bot.media.errors import ImageRejected
 from bot.media.phash import phash_image
 from bot.memory import release_memory
@@ -120,49 +121,38 @@ def _mp(n: int) -> str:
 
 def _bomb(width: int, height: int, max_pixels: int) -> ImageRejected:
     if width <= 0 or height <= 0:  # a header we could not read: never claim "0 × 0 pixels"
-        return ImageRejected(
-            "bomb",
-            f"That picture is too large (over the {_mp(max_pixels)}-megapixel limit), so it was not "
-            f"opened. Please resize it below {_mp(max_pixels)} megapixels and send it again.",
-        )
+        return ImageRejected("bomb", "image.bomb_unknown", limit=_mp(max_pixels))
     return ImageRejected(
         "bomb",
-        f"That picture says it is {width:,} × {height:,} pixels ({_mp(width * height)} megapixels), "
-        f"over the {_mp(max_pixels)}-megapixel limit, so it was not opened. "
-        f"Please resize it below {_mp(max_pixels)} megapixels and send it again.",
+        "image.bomb",
+        width=f"{width:,}",
+        height=f"{height:,}",
+        megapixels=_mp(width * height),
+        limit=_mp(max_pixels),
     )
 
 
 def _progressive(width: int, height: int) -> ImageRejected:
     return ImageRejected(
         "progressive",
-        f"That picture is a progressive JPEG of {width:,} × {height:,} pixels "
-        f"({_mp(width * height)} megapixels). Progressive JPEGs over {_mp(PROGRESSIVE_MAX_PIXELS)} "
-        "megapixels take too much memory to open. Please save it as a standard (baseline) JPEG or "
-        "resize it, and send it again.",
+        "image.progressive",
+        width=f"{width:,}",
+        height=f"{height:,}",
+        megapixels=_mp(width * height),
+        limit=_mp(PROGRESSIVE_MAX_PIXELS),
     )
 
 
-_TRUNCATED = ImageRejected(
-    "truncated",
-    "That picture is cut off: the file ends before the image does (an unfinished download or upload?). "
-    "Please download it again and re-send it.",
-)
-_CORRUPT = ImageRejected(
-    "corrupt",
-    "That picture is damaged and can't be decoded. Please re-export it as JPEG or PNG and try again.",
-)
-_NOT_AN_IMAGE = ImageRejected(
-    "not_an_image",
-    "That file isn't a picture I can read. Please attach a JPEG, PNG, WebP or GIF image.",
-)
+_TRUNCATED = ImageRejected("truncated", "image.truncated")
+_CORRUPT = ImageRejected("corrupt", "image.corrupt")
+_NOT_AN_IMAGE = ImageRejected("not_an_image", "image.not_an_image")
 
 
-def _unsupported(name: str, hint: str = "") -> ImageRejected:
+def _unsupported(name: str | Phrase, hint: str = "convert") -> ImageRejected:
+    """``name`` a format's own name (AVIF), or a phrase for one that is a word (video); ``hint``
+    which advice follows (``image.hint.<hint>``)."""
     return ImageRejected(
-        "unsupported_format",
-        f"{name} files aren't supported. "
-        + (hint or "Please convert it to JPEG, PNG, WebP or GIF and try again."),
+        "unsupported_format", "image.unsupported", name=name, hint=Phrase(f"image.hint.{hint}")
     )
 
 
@@ -172,28 +162,24 @@ def _sniff_unsupported(data: bytes) -> ImageRejected:
     if head[4:8] == b"ftyp":
         brand = head[8:12]
         if brand in (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"):
-            return _unsupported(
-                "HEIC/HEIF",
-                "Please send it as JPEG or PNG (on an iPhone: Settings → Camera → Formats → "
-                "Most Compatible, or share it as JPEG).",
-            )
+            return _unsupported("HEIC/HEIF", "heic")
         if brand in (b"avif", b"avis"):
             return _unsupported("AVIF")
         if brand in (b"isom", b"mp41", b"mp42", b"qt  ", b"M4V ", b"3gp4", b"3gp5", b"dash"):
-            return _unsupported("Video", "Please send a still picture (JPEG, PNG, WebP or GIF).")
+            return _unsupported(Phrase("image.name.video"), "still")
     if head.startswith(b"\x1a\x45\xdf\xa3"):
-        return _unsupported("Video", "Please send a still picture (JPEG, PNG, WebP or GIF).")
+        return _unsupported(Phrase("image.name.video"), "still")
     if head.startswith(b"8BPS"):
-        return _unsupported("Photoshop (PSD)")
+        return _unsupported(Phrase("image.name.psd"))
     if head.startswith(b"%PDF"):
-        return _unsupported("PDF", "Please export the page as a PNG or JPEG picture.")
+        return _unsupported("PDF", "pdf")
     if head.startswith(b"\xff\x0a") or head.startswith(b"\x00\x00\x00\x0cJXL "):
         return _unsupported("JPEG XL")
     if head.startswith(b"\x00\x00\x01\x00") or head.startswith(b"\x00\x00\x02\x00"):
-        return _unsupported("Icon (ICO/CUR)")
+        return _unsupported(Phrase("image.name.ico"))
     lowered = head.lstrip().lower()
     if lowered.startswith(b"<svg") or (lowered.startswith(b"<?xml") and b"<svg" in lowered):
-        return _unsupported("SVG", "Please export it as a PNG.")
+        return _unsupported("SVG", "svg")
     if head.startswith((b"\xff\xd8", b"\x89PNG", b"GIF8", b"BM", b"II*\x00", b"MM\x00*")):
         return _CORRUPT
     if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
@@ -203,7 +189,7 @@ def _sniff_unsupported(data: bytes) -> ImageRejected:
 
 def _reject(template: ImageRejected) -> ImageRejected:
     """A fresh exception per raise (tracebacks must not pile up on a shared instance)."""
-    return ImageRejected(template.code, template.message)
+    return ImageRejected(template.code, template.key, **template.params)
 
 
 # --------------------------------------------------------------------------- opening
@@ -221,12 +207,10 @@ def open_image(
     headroom) come back too, and the caller must draft them down (``decode`` does).
     """
     if not data:
-        raise ImageRejected("empty", "That file is empty. Please attach the picture again.")
+        raise ImageRejected("empty", "image.empty")
     if len(data) > max_input_bytes:
         raise ImageRejected(
-            "too_large",
-            f"That file is {_mb(len(data))} MB, over the {_mb(max_input_bytes)} MB limit for pictures. "
-            "Please send a smaller copy.",
+            "too_large", "image.file_too_large", size=_mb(len(data)), limit=_mb(max_input_bytes)
         )
     try:
         im = Image.open(io.BytesIO(data), formats=INPUT_FORMATS)
@@ -330,9 +314,7 @@ def _load(im: Image.Image, max_pixels: int) -> None:
             raise _reject(_TRUNCATED) from None
         raise _reject(_CORRUPT) from None
     except MemoryError:
-        raise ImageRejected(
-            "too_large", "That picture is too big to process here. Please send a smaller version."
-        ) from None
+        raise ImageRejected("too_large", "image.out_of_memory") from None
     except _DECODER_ERRORS as exc:
         log.info("image failed to decode: %r", exc)
         raise _reject(_CORRUPT) from None
@@ -469,11 +451,7 @@ def _ladder(fmt: str, im: Image.Image) -> Iterator[tuple[str, int | None]]:
 
 
 def _too_big(max_bytes: int) -> ImageRejected:
-    return ImageRejected(
-        "too_large",
-        f"That picture can't be made smaller than {_mb(max_bytes)} MB, even shrunk. "
-        "Please send a smaller version.",
-    )
+    return ImageRejected("too_large", "image.cannot_shrink", size=_mb(max_bytes))
 
 
 def _encode_to_fit(

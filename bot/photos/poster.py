@@ -4,38 +4,36 @@ card and posts it, paced under Discord's global limit by the bot's shared Pacer.
 Exactly once per server and local day: the delivery claim (kind "potd", key "<guild>:<date>") is
 taken before anything is posted, the message carries the claim's nonce, and a take-over of an
 attempt that may already have posted first looks for that post in the channel.
+
+The poster decides *what* to post (a :class:`PotdPost`: the photo, its day, and how to draw its credit
+card) and hands it to a :class:`PotdSender`, which the cog layer provides (``bot/senders.py``): the
+sender renders it in the server's language and posts it. Nothing here imports ``bot/render/``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import discord
 
 from bot import delivery
-from bot.i18n import is_chinese_locale, t
 from bot.media import ProcessedImage
 from bot.photos import catalog, potd, schedule
+from bot.photos.catalog import PhotoView
 from bot.photos.pictures import CardMaker, Picture
-from bot.render.photos import credit_line, potd_embed, potd_marker
 
 if TYPE_CHECKING:
-    from bot.core import Cupola
+    from bot.background import WorkerHost
 
 log = logging.getLogger(__name__)
 
 Status = Literal["sent", "recovered", "skipped", "failed", "dropped"]
 PREPARE_BATCH = 16
-PICTURE_REASONS = {
-    "bomb", "truncated", "corrupt", "not_an_image", "unsupported_format", "empty", "too_large",
-    "missing", "http_error", "timeout", "connection_failed", "private_address", "too_many_redirects",
-}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,24 +47,54 @@ class Outcome:
     error: str | None = None
 
 
-def picture_reason(code: str | None, lang: str) -> str:
-    """A short, member-facing reason for a missing picture (the log has the full one)."""
-    return t(f"picture.{code if code in PICTURE_REASONS else 'other'}", lang)
+@dataclass(frozen=True, slots=True)
+class PotdPost:
+    """A photo of the day to post: ``day`` None for an extra post (/potd now). ``draw`` makes the
+    credit card with a credit line in the reader's language (cached per photo and line)."""
+
+    guild_id: int
+    channel_id: int
+    photo: PhotoView
+    day: date | None
+    draw: Callable[[str], Awaitable[Picture]]
 
 
-def picture_note(picture: Picture, lang: str) -> str | None:
-    """What the post says when it has no credit card: why, and that caption and credit are there."""
-    if picture.ok:
-        return None
-    key = "potd.fallback_note" if picture.fallback_url else "potd.no_picture_note"
-    return t(key, lang, reason=picture_reason(picture.code, lang))
+@dataclass(frozen=True, slots=True)
+class PotdDraft:
+    """A post rendered and ready to send: the picture it carries, and the message (the sender's own)."""
+
+    picture: Picture
+    message: Any
+
+
+class PotdSender(Protocol):
+    """Renders and posts a :class:`PotdPost` (provided by the cog layer).
+
+    ``send`` raises ``discord.NotFound`` / ``discord.Forbidden`` when the channel is gone or closed
+    to the bot (the post is dropped), anything else for a failure worth retrying.
+    """
+
+    async def draft(self, post: PotdPost) -> PotdDraft:
+        """Render the post (draws its credit card); nothing is sent yet."""
+        ...
+
+    async def send(self, post: PotdPost, draft: PotdDraft, *, nonce: str) -> int:
+        """Post the draft with the claim's nonce; the message id."""
+        ...
+
+    async def find_earlier(self, post: PotdPost, claim: delivery.Claim) -> int | None:
+        """The id of this post if an interrupted earlier attempt made it after all."""
+        ...
 
 
 class PhotoOfTheDay:
     """The scheduler's work, callable directly (tests drive ``tick`` with a controlled ``bot.clock``)."""
 
-    def __init__(self, bot: Cupola, *, owner: str | None = None, concurrency: int = 16) -> None:
+    def __init__(
+        self, bot: WorkerHost, *, sender: PotdSender, owner: str | None = None, concurrency: int = 16
+    ) -> None:
         self.bot = bot
+        self.sender = sender
         self.owner = owner or bot.claimer
         self.concurrency = concurrency
         self.cards = CardMaker(bot.images, bot.net, remember=self._remember)
@@ -156,60 +184,35 @@ class PhotoOfTheDay:
         return await self._spawn(self.deliver(prepared))
 
     # ------------------------------------------------------------------ posting
-    def guild_lang(self, guild_id: int) -> str:
-        guild = self.bot.get_guild(guild_id)
-        return "zh" if guild is not None and is_chinese_locale(guild.preferred_locale) else "en"
-
     async def _remember(self, photo_id: int, processed: ProcessedImage, path: str) -> None:
         await self.bot.db.run(catalog.remember_image, photo_id, processed, path)
-
-    def _channel(self, channel_id: int, guild_id: int) -> discord.abc.Messageable:
-        """A partial channel: no walk over every guild (Client.get_channel), no REST call; a channel
-        that is gone answers 404 on the post itself."""
-        return self.bot.get_partial_messageable(channel_id, guild_id=guild_id)
-
-    async def _earlier_post(
-        self, channel: discord.abc.Messageable, claim: delivery.Claim, day: date
-    ) -> discord.Message | None:
-        """Our post for ``day`` if an interrupted attempt made it after all (same nonce, or its footer)."""
-        marker = potd_marker(day)
-
-        def ours(message: discord.Message) -> bool:
-            return any(marker in ((e.footer.text if e.footer else None) or "") for e in message.embeds)
-
-        me = self.bot.user.id if self.bot.user else None
-        return await delivery.find_earlier(channel, claim, me=me, marker=ours)
 
     async def deliver(self, prepared: potd.Prepared) -> Outcome:
         """Post a prepared photo of the day and record the result; never raises (except cancellation)."""
         claim, photo, day = prepared.claim, prepared.photo, prepared.day
         base = {"guild_id": prepared.guild_id, "photo_id": photo.id, "channel_id": prepared.channel_id}
-        lang = self.guild_lang(prepared.guild_id)
+        post = PotdPost(
+            prepared.guild_id,
+            prepared.channel_id,
+            photo,
+            day,
+            lambda credit: self.cards.card(photo, caption=photo.caption, credit=credit),
+        )
         sending = False
         try:
-            channel = self._channel(prepared.channel_id, prepared.guild_id)
             if day is not None and prepared.maybe_posted:
-                earlier = await self._earlier_post(channel, claim, day)
+                earlier = await self.sender.find_earlier(post, claim)
                 if earlier is not None:
                     log.info(
                         "guild %s: the post for %s was made by an earlier attempt", prepared.guild_id, day
                     )
-                    await self.bot.db.run(delivery.mark_sent, claim.id, earlier.id, now=self.bot.clock())
-                    return Outcome(status="recovered", message_id=earlier.id, **base)
-            picture = await self.cards.card(photo, caption=photo.caption, credit=credit_line(photo, lang))
-            file = None
-            image_url = picture.fallback_url
-            if picture.card is not None:
-                name = f"potd-{day.isoformat() if day else 'extra'}-{photo.id}.jpg"
-                file = discord.File(io.BytesIO(picture.card), filename=name)
-                image_url = f"attachment://{name}"
-            embed = potd_embed(photo, lang, day=day, image_url=image_url, note=picture_note(picture, lang))
+                    await self.bot.db.run(delivery.mark_sent, claim.id, earlier, now=self.bot.clock())
+                    return Outcome(status="recovered", message_id=earlier, **base)
+            draft = await self.sender.draft(post)
+            picture = draft.picture
             sending = True  # from here on the message may reach Discord even if we are interrupted
-            if file is not None:
-                message = await channel.send(embed=embed, file=file, nonce=claim.nonce)
-            else:
-                message = await channel.send(embed=embed, nonce=claim.nonce)
-            await self.sent.mark(claim.id, message.id, now=self.bot.clock())
+            message_id = await self.sender.send(post, draft, nonce=claim.nonce)
+            await self.sent.mark(claim.id, message_id, now=self.bot.clock())
             log.info(
                 "guild %s: posted photo %s (%s) in channel %s%s",
                 prepared.guild_id,
@@ -218,7 +221,7 @@ class PhotoOfTheDay:
                 prepared.channel_id,
                 "" if picture.ok else f" without its picture ({picture.code})",
             )
-            return Outcome(status="sent", message_id=message.id, picture_code=picture.code, **base)
+            return Outcome(status="sent", message_id=message_id, picture_code=picture.code, **base)
         except asyncio.CancelledError:
             if not sending:
                 release = asyncio.create_task(self._release(claim))

@@ -7,6 +7,7 @@ sent with mentions disabled except the one role an admin chose to ping.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +19,8 @@ from bot.feeds import template as templating
 from bot.feeds.albums import Album
 from bot.feeds.filters import Verdict
 from bot.feeds.parse import Entry
-from bot.feeds.policy import describe_error
+from bot.feeds.policy import failure_code
+from bot.feeds.poller import FeedPost
 from bot.feeds.preview import Preview
 from bot.feeds.service import EditResult, FeedTest
 from bot.feeds.store import SubscriptionView, WatchResult
@@ -50,18 +52,12 @@ def timestamp(when: datetime, style: str = "f") -> str:
     return f"<t:{int(when.timestamp())}:{style}>"
 
 
-def lang_of_locale(locale: discord.Locale | str | None) -> str:
-    return "zh" if str(locale or "").lower().startswith("zh") else "en"
-
-
 # --------------------------------------------------------------------------------------------- errors
 
 
 def explain(code: str | None, lang: str = "en") -> str:
     """Why a fetch failed, in plain words; ``code`` as stored in Feed.last_status (``http_404``...)."""
     code = code or "other"
-    if lang != "zh":
-        return describe_error(code)
     if code.startswith("http_") and code[5:].isdigit():
         status = int(code[5:])
         hint_key = f"feeds.hint.{status}"
@@ -70,6 +66,30 @@ def explain(code: str | None, lang: str = "en") -> str:
         return t("feeds.why.http", lang, status=status_text(status), hint=t(hint_key, lang))
     key = f"feeds.why.{code}"
     return t(key if key in MESSAGES else "feeds.why.other", lang)
+
+
+def describe_error(code: str, status: int | None = None, lang: str = "en") -> str:
+    """One or two plain sentences for admins, for a FetchError/FeedError code (and HTTP status):
+    ``describe_error("http_error", 404)`` names the status."""
+    return explain(failure_code(code, status), lang)
+
+
+def paused_reason(stored: str | None, lang: str = "en") -> str | None:
+    """Why a feed was paused, from what ``Feed.paused_reason`` holds (its code and failure count)."""
+    if not stored:
+        return None
+    try:
+        data = json.loads(stored)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):  # not written by this version: say only that it failed
+        data = {}
+    return t(
+        "feeds.paused_reason",
+        lang,
+        failures=data.get("failures", "?"),
+        reason=explain(data.get("code"), lang),
+    )
 
 
 # --------------------------------------------------------------------------------------------- albums
@@ -229,6 +249,22 @@ def summary_message(payload: dict[str, Any], lang: str = "en") -> OutgoingMessag
     embed = discord.Embed(title=title, description="\n".join(lines), colour=ALBUM_COLOUR)
     role_id = payload.get("role_id")
     return OutgoingMessage(f"<@&{role_id}>" if role_id else None, embed, None, mentions_for(role_id))
+
+
+def feed_message(post: FeedPost, lang: str = "en") -> OutgoingMessage:
+    """What the poller decided to post, as posted in a channel whose server reads ``lang``."""
+    if post.kind == "summary":
+        return summary_message(post.payload, lang)
+    if post.kind == "paused" or post.album is None:
+        return paused_notice(post.payload, lang)
+    return announcement(
+        post.album,
+        feed_title=post.payload.get("feed_title"),
+        role_id=post.payload.get("role_id"),
+        preview=post.preview,
+        template=post.template,
+        lang=lang,
+    )
 
 
 def paused_notice(payload: dict[str, Any], lang: str = "en") -> OutgoingMessage:

@@ -9,6 +9,7 @@ import discord
 
 from bot.i18n import t
 from bot.photos.catalog import CreditGroup, PhotoView
+from bot.photos.pictures import Picture
 from bot.render import BRAND_COLOUR
 
 CAPTION_LIMIT = 1500
@@ -162,3 +163,22 @@ def credits_embed(groups: list[CreditGroup], lang: str, page: int) -> CreditsPag
     total = sum(len(g.photo_ids) for g in groups)
     embed.set_footer(text=t("photos.credits_footer", lang, page=number, pages=len(pages), total=total))
     return CreditsPage(embed, number, len(pages))
+
+
+PICTURE_REASONS = {
+    "bomb", "truncated", "corrupt", "not_an_image", "unsupported_format", "empty", "too_large",
+    "missing", "http_error", "timeout", "connection_failed", "private_address", "too_many_redirects",
+}  # fmt: skip
+
+
+def picture_reason(code: str | None, lang: str) -> str:
+    """A short, member-facing reason for a missing picture (the log has the full one)."""
+    return t(f"picture.{code if code in PICTURE_REASONS else 'other'}", lang)
+
+
+def picture_note(picture: Picture, lang: str) -> str | None:
+    """What the post says when it has no credit card: why, and that caption and credit are there."""
+    if picture.ok:
+        return None
+    key = "potd.fallback_note" if picture.fallback_url else "potd.no_picture_note"
+    return t(key, lang, reason=picture_reason(picture.code, lang))

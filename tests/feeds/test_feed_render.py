@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.feeds.parse import Entry
-from bot.feeds.policy import _ERRORS, describe_error
+from bot.feeds.policy import FAILURE_CODES as _ERRORS
 from bot.feeds.preview import Preview
 from bot.feeds.service import refusal_key
 from bot.i18n import MESSAGES, t
-from bot.render.feeds import EMBED_TOTAL, album_message, explain, paused_notice
+from bot.render.feeds import EMBED_TOTAL, album_message, describe_error, explain, paused_notice
 
 
 def entry(**overrides: object) -> Entry:

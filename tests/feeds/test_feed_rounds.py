@@ -17,9 +17,10 @@ from bench.synthetic_images import make_jpeg
 from bot.core import Cupola
 from bot.db import Database
 from bot.feeds import store
-from bot.feeds.policy import PAUSE_AFTER_FAILURES, describe_error
+from bot.feeds.policy import PAUSE_AFTER_FAILURES
 from bot.feeds.poller import FeedPoller
 from bot.models import Delivery
+from bot.render.feeds import describe_error
 from bot.sandbox import Sandbox
 from tests.feeds.feedserver import Album, FeedServer, media_rss
 from tests.feeds.samples import BILLION_LAUGHS, EXTERNAL_ENTITY, HTML_PAGE, MALFORMED, gzip_bomb
@@ -420,7 +421,7 @@ async def test_the_loop_survives_a_failing_round_and_stops_with_the_cog(
 
     monkeypatch.setattr(cog.poller, "run_once", database_away)
     with caplog.at_level(logging.ERROR, logger="cogs.feeds"):
-        await cog.poll_loop.coro(cog)  # one tick of the loop: logged, not raised
+        await cog.poll_loop.coro()  # one tick of the loop: logged, not raised
     assert "feed polling failed; backing off" in caplog.text
 
     monkeypatch.undo()

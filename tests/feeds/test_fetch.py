@@ -9,8 +9,8 @@ from aiohttp import web
 
 from bot.feeds.fetch import FEED_ACCEPT, fetch_feed, parse_cache_max_age
 from bot.feeds.parse import parse_feed_async
-from bot.feeds.policy import describe_error
 from bot.net import FetchError, HttpStatusError, SafeHttp
+from bot.render.feeds import describe_error
 from tests.feeds.samples import HTML_PAGE, rss
 from tests.support.helpers import Serve
 

@@ -14,12 +14,12 @@ from bot.feeds.policy import (
     PAUSE_AFTER_FAILURES,
     HostLimiter,
     backoff_delay,
-    describe_error,
     next_poll_time,
     poll_delay,
     should_pause,
     stagger_offset,
 )
+from bot.render.feeds import describe_error
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 HOUR = 3600.0

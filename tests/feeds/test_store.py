@@ -16,6 +16,7 @@ from bot.feeds import store
 from bot.feeds.parse import Entry, entry_fingerprint
 from bot.feeds.policy import PAUSE_AFTER_FAILURES
 from bot.models import Delivery, Feed, FeedEntry, Subscription
+from bot.render.feeds import explain, paused_reason
 
 NOW = datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
 INTERVAL = 600.0
@@ -243,11 +244,11 @@ async def test_failures_back_off_then_pause_and_queue_a_notice_per_channel(db: D
     assert outcome is not None and outcome.paused and outcome.failures == PAUSE_AFTER_FAILURES
     feed = await db.run(store.feed_state, result.feed_id)
     assert feed.paused and feed.last_status == "http_500"
-    assert feed.last_error == (
+    assert explain(feed.last_error, "en") == (
         "The feed server answered 500 Internal Server Error: "
         "the feed server has a problem; Cupola will try again later."
     )
-    assert feed.paused_reason.startswith(
+    assert (paused_reason(feed.paused_reason, "en") or "").startswith(
         "Paused after 5 failed fetches in a row. The feed server answered 500"
     )
     notices = [d for d in await deliveries(db) if d.kind == store.NOTICE]

@@ -10,7 +10,7 @@ import os
 import struct
 import sys
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -26,6 +26,7 @@ from bench.synthetic_images import make_image, make_jpeg
 from bot.config import Settings, load_settings
 from bot.core import Cupola
 from bot.db import Database
+from bot.extensions import find_extensions
 from bot.feeds.poller import FeedPoller
 from bot.media import ProcessedImage, process_image
 from bot.models import Article, Photo
@@ -79,13 +80,15 @@ async def running_bot(
     *,
     sync: bool = True,
     before_connect: Callable[[Cupola], None] | None = None,
+    extensions: Sequence[str] | None = None,
 ) -> AsyncIterator[Cupola]:
     """Start the real bot against the sandbox; leave when it is connected and its commands synced.
 
     ``before_connect`` runs once the cogs are loaded and before the gateway connects: a test that
     drives a background loop by hand stops it there, before the loop's first round could run.
     """
-    bot = Cupola(settings=settings, db=db, guild_ready_timeout=0.05)
+    chosen = find_extensions() if extensions is None else extensions
+    bot = Cupola(settings=settings, db=db, extensions=chosen, guild_ready_timeout=0.05)
     await bot.login(settings.discord.token)
     if before_connect is not None:
         before_connect(bot)
