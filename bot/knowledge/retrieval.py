@@ -294,8 +294,8 @@ class SentenceIndex:
                 titled.update(self.title_postings.get(term, ()))
             if len(titled) <= 50:
                 for article_id in titled:
-                    entry = self.articles[article_id]
-                    for sid in range(entry.first, entry.last):
+                    titled_entry = self.articles[article_id]
+                    for sid in range(titled_entry.first, titled_entry.last):
                         rough[sid] = rough.get(sid, 0.0) + weights[i] * 0.4
         allowed = set(scopes)
         prepared = [self._prepare(c) for c in concepts]
