@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Literal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import audit, intake
 from bot.audit import AuditLine
@@ -66,16 +67,16 @@ def list_content(
         elif k == "fact":
             rows = session.exec(
                 select(Fact.id, Fact.text, Fact.created_at, Fact.created_by).where(
-                    Fact.guild_id == guild_id, Fact.article_id.is_(None)
+                    col(Fact.guild_id) == guild_id, col(Fact.article_id).is_(None)
                 )
-            ).all()  # type: ignore[union-attr]
+            ).all()
         else:
             rows = session.exec(
                 select(CrewMember.id, CrewMember.name, CrewMember.created_at, CrewMember.created_by).where(
-                    CrewMember.guild_id == guild_id, CrewMember.article_id.is_(None)
+                    col(CrewMember.guild_id) == guild_id, col(CrewMember.article_id).is_(None)
                 )
-            ).all()  # type: ignore[union-attr]
-        items.extend(ContentItem(k, r[0], r[1], r[2], r[3]) for r in rows)
+            ).all()
+        items.extend(ContentItem(k, r[0], r[1], r[2], r[3]) for r in rows if r[0] is not None)
     items.sort(key=lambda i: (i.created_at.timestamp() if i.created_at else 0.0, i.id), reverse=True)
     return items[offset : offset + limit], len(items)
 
@@ -121,30 +122,35 @@ class AdminService:
             data = await intake.fetch_url(self.net(), url or "", intake.MAX_IMAGE_BYTES)
         processed, stored = await intake.store_picture(data, self.images)
         result = await self.db.run(
-            audit.audited,
-            catalog.add_photo,
-            guild_id=guild_id,
-            user_id=user_id,
-            describe=lambda r: ("photo add", f"photo {r[0].id}: {r[0].caption}") if r[1] else None,
-            created_by=user_id,
-            caption=caption,
-            credit=credit,
-            photographer=photographer,
-            url=url,
-            processed=processed,
-            stored_path=stored,
+            partial(
+                audit.audited,
+                partial(
+                    catalog.add_photo,
+                    created_by=user_id,
+                    caption=caption,
+                    credit=credit,
+                    photographer=photographer,
+                    url=url,
+                    processed=processed,
+                    stored_path=stored,
+                ),
+                guild_id=guild_id,
+                user_id=user_id,
+                describe=lambda r: ("photo add", f"photo {r[0].id}: {r[0].caption}") if r[1] else None,
+            )
         )
         self.counts.invalidate(guild_id)
         return result
 
     async def remove_photo(self, photo_id: int, *, guild_id: int, user_id: int) -> catalog.PhotoView | None:
         removed = await self.db.run(
-            audit.audited,
-            catalog.remove_photo,
-            photo_id,
-            guild_id=guild_id,
-            user_id=user_id,
-            describe=lambda r: None if r is None else ("photo remove", f"photo {photo_id}: {r.caption}"),
+            partial(
+                audit.audited,
+                partial(catalog.remove_photo, photo_id),
+                guild_id=guild_id,
+                user_id=user_id,
+                describe=lambda r: None if r is None else ("photo remove", f"photo {photo_id}: {r.caption}"),
+            )
         )
         if removed is not None:
             self.counts.invalidate(guild_id)
@@ -154,15 +160,15 @@ class AdminService:
         self, *, guild_id: int, user_id: int, text: str, keywords: str | None, source: str | None
     ) -> Fact:
         fact, created = await self.db.run(
-            audit.audited,
-            store.add_server_fact,
-            guild_id=guild_id,
-            user_id=user_id,
-            describe=lambda r: ("fact add", f"fact {r[0].id}: {r[0].text}") if r[1] else None,
-            created_by=user_id,
-            text=text,
-            keywords=keywords,
-            source=source,
+            partial(
+                audit.audited,
+                partial(
+                    store.add_server_fact, created_by=user_id, text=text, keywords=keywords, source=source
+                ),
+                guild_id=guild_id,
+                user_id=user_id,
+                describe=lambda r: ("fact add", f"fact {r[0].id}: {r[0].text}") if r[1] else None,
+            )
         )
         if not created:
             raise UserFacingError(
@@ -175,12 +181,13 @@ class AdminService:
 
     async def remove_fact(self, fact_id: int, *, guild_id: int, user_id: int) -> Fact | None:
         removed = await self.db.run(
-            audit.audited,
-            store.remove_server_fact,
-            fact_id,
-            guild_id=guild_id,
-            user_id=user_id,
-            describe=lambda r: None if r is None else ("fact remove", f"fact {fact_id}: {r.text}"),
+            partial(
+                audit.audited,
+                partial(store.remove_server_fact, fact_id),
+                guild_id=guild_id,
+                user_id=user_id,
+                describe=lambda r: None if r is None else ("fact remove", f"fact {fact_id}: {r.text}"),
+            )
         )
         if removed is not None:
             self.knowledge.remove_admin_fact(fact_id)
@@ -191,15 +198,13 @@ class AdminService:
         self, *, guild_id: int, user_id: int, name: str, agency: str | None, role: str | None
     ) -> CrewMember:
         member, created = await self.db.run(
-            audit.audited,
-            store.add_server_crew,
-            guild_id=guild_id,
-            user_id=user_id,
-            describe=lambda r: ("crew add", f"crew {r[0].id}: {r[0].name}") if r[1] else None,
-            created_by=user_id,
-            name=name,
-            agency=agency,
-            role=role,
+            partial(
+                audit.audited,
+                partial(store.add_server_crew, created_by=user_id, name=name, agency=agency, role=role),
+                guild_id=guild_id,
+                user_id=user_id,
+                describe=lambda r: ("crew add", f"crew {r[0].id}: {r[0].name}") if r[1] else None,
+            )
         )
         if not created:
             raise UserFacingError(
@@ -216,12 +221,13 @@ class AdminService:
 
     async def remove_crew(self, crew_id: int, *, guild_id: int, user_id: int) -> CrewMember | None:
         removed = await self.db.run(
-            audit.audited,
-            store.remove_server_crew,
-            crew_id,
-            guild_id=guild_id,
-            user_id=user_id,
-            describe=lambda r: None if r is None else ("crew remove", f"crew {crew_id}: {r.name}"),
+            partial(
+                audit.audited,
+                partial(store.remove_server_crew, crew_id),
+                guild_id=guild_id,
+                user_id=user_id,
+                describe=lambda r: None if r is None else ("crew remove", f"crew {crew_id}: {r.name}"),
+            )
         )
         if removed is not None:
             self.knowledge.remove_admin_crew(guild_id, removed.name)
@@ -249,14 +255,13 @@ class AdminService:
         except ArticleError as exc:
             raise UserFacingError(str(exc), key=exc.code, **exc.params) from None
         result = await self.db.run(
-            audit.audited,
-            store.import_parsed,
-            parsed,
-            guild_id=guild_id,
-            user_id=user_id,
-            describe=lambda r: (f"article import ({r.status})", f"article {r.article_id}: {r.title}"),
-            filename=filename,
-            created_by=user_id,
+            partial(
+                audit.audited,
+                partial(store.import_parsed, parsed, filename=filename, created_by=user_id),
+                guild_id=guild_id,
+                user_id=user_id,
+                describe=lambda r: (f"article import ({r.status})", f"article {r.article_id}: {r.title}"),
+            )
         )
         await self.knowledge.index_imported(result, parsed, guild_id=guild_id)
         self.counts.invalidate(guild_id)
@@ -264,12 +269,15 @@ class AdminService:
 
     async def remove_article(self, article_id: int, *, guild_id: int, user_id: int) -> Article | None:
         removed = await self.db.run(
-            audit.audited,
-            store.remove_article,
-            article_id,
-            guild_id=guild_id,
-            user_id=user_id,
-            describe=lambda r: None if r is None else ("article remove", f"article {article_id}: {r.title}"),
+            partial(
+                audit.audited,
+                partial(store.remove_article, article_id),
+                guild_id=guild_id,
+                user_id=user_id,
+                describe=lambda r: (
+                    None if r is None else ("article remove", f"article {article_id}: {r.title}")
+                ),
+            )
         )
         if removed is not None:
             self.knowledge.forget_article(article_id)
@@ -280,8 +288,10 @@ class AdminService:
         self, *, guild_id: int, kind: Kind | None, offset: int, limit: int
     ) -> tuple[list[ContentItem], int]:
         """One page of the server's own content, newest first; (page, total)."""
-        return await self.db.run(list_content, guild_id=guild_id, kind=kind, offset=offset, limit=limit)
+        return await self.db.run(
+            partial(list_content, guild_id=guild_id, kind=kind, offset=offset, limit=limit)
+        )
 
     async def audit_log(self, *, guild_id: int, offset: int, limit: int) -> tuple[list[AuditLine], int]:
         """One page of the server's audit log, newest first; (page, total)."""
-        return await self.db.run(audit.audit_log, guild_id=guild_id, offset=offset, limit=limit)
+        return await self.db.run(partial(audit.audit_log, guild_id=guild_id, offset=offset, limit=limit))

@@ -9,15 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.models import AuditEntry, utcnow
 
 MAX_TARGET = 500
 R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+
+class GuildChange(Protocol[R_co]):
+    """A change to one guild's rows with its other arguments bound (``functools.partial``)."""
+
+    def __call__(self, *, session: Session, guild_id: int) -> R_co: ...
 
 
 @dataclass(frozen=True)
@@ -46,18 +53,17 @@ def record(
 
 
 def audited(
-    change: Callable[..., R],
+    change: GuildChange[R],
     /,
-    *args: Any,
+    *,
     session: Session,
     guild_id: int,
     user_id: int | None,
     describe: Callable[[R], tuple[str, str] | None],
-    **kwargs: Any,
 ) -> R:
-    """``change(*args, session=, guild_id=, **kwargs)`` and, when ``describe`` names what it changed
-    as (action, target), its audit line. Run through ``Database.run``: one transaction for both."""
-    result = change(*args, session=session, guild_id=guild_id, **kwargs)
+    """``change(session=, guild_id=)`` and, when ``describe`` names what it changed as (action,
+    target), its audit line. Run through ``Database.run``: one transaction for both."""
+    result = change(session=session, guild_id=guild_id)
     line = describe(result)
     if line is not None:
         record(session=session, guild_id=guild_id, user_id=user_id, action=line[0], target=line[1])
@@ -72,7 +78,7 @@ def audit_log(*, session: Session, guild_id: int, offset: int, limit: int) -> tu
     rows = session.exec(
         select(AuditEntry)
         .where(AuditEntry.guild_id == guild_id)
-        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())  # type: ignore[attr-defined, union-attr]
+        .order_by(col(AuditEntry.at).desc(), col(AuditEntry.id).desc())
         .offset(offset)
         .limit(limit)
     ).all()

@@ -107,7 +107,7 @@ class Supervisor:
 
         looped: tasks.Loop[Any] = tasks.loop(seconds=seconds, name=f"{self.name}: {backoff.name}")(tick)
         looped.before_loop(before)
-        looped.error(on_error)  # type: ignore[arg-type]
+        looped.error(on_error)  # type: ignore[type-var]  # discord.py types the handler as a method
         self._loops.append(looped)
         return looped
 
@@ -152,8 +152,10 @@ class WorkerHost(Protocol):
     net: SafeHttp
     images: ImageStore
     claimer: str
-    shard_count: int | None
     shard_ids: list[int] | None
     clock: Callable[[], datetime]
+
+    @property
+    def shard_count(self) -> int | None: ...  # read-only here: the bot's is an int once connected
 
     def owns_guild(self, guild_id: int) -> bool: ...

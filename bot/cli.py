@@ -10,8 +10,9 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 import discord
 
@@ -61,7 +62,7 @@ SHUTDOWN_GRACE_S = 7.0
 and the process exits regardless (whatever discord.py is doing), well within 10 s."""
 
 
-def install_signal_handlers(stop: Callable[[], object]) -> None:
+def install_signal_handlers(stop: Callable[[], Coroutine[Any, Any, object]]) -> None:
     """SIGINT/SIGTERM close the bot cleanly (loops stopped, session and database closed), bounded."""
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
@@ -69,7 +70,7 @@ def install_signal_handlers(stop: Callable[[], object]) -> None:
 
     def on_signal(sig: signal.Signals) -> None:
         log.warning("stopping (%s)", sig.name)
-        stopping.add(asyncio.ensure_future(stop()))  # type: ignore[arg-type]
+        stopping.add(asyncio.ensure_future(stop()))
         if main is not None:
             loop.call_later(SHUTDOWN_GRACE_S, _cancel_late, main)
         watchdog = threading.Timer(SHUTDOWN_GRACE_S + 2, _exit_now)

@@ -9,7 +9,8 @@ from dataclasses import astuple, dataclass
 from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, func, or_
-from sqlmodel import Session, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
 
 from bot.db import Database, DatabaseUnavailable
 from bot.models import Article, CrewMember, Fact, Photo
@@ -23,7 +24,7 @@ class ContentCounts:
     photos: int
 
 
-def visible_to(column, guild_id: int | None):  # type: ignore[no-untyped-def]
+def visible_to(column: Any, guild_id: int | None) -> ColumnElement[bool]:
     """Global content plus the guild's own (a guild never sees another guild's rows)."""
     if guild_id is None:
         return column.is_(None)
@@ -65,7 +66,7 @@ class CountsSnapshot:
 
 
 _MODELS = (Article, Fact, CrewMember, Photo)
-_GROUPED = tuple(select(m.guild_id, func.count()).group_by(m.guild_id) for m in _MODELS)
+_GROUPED = tuple(select(m.guild_id, func.count()).group_by(col(m.guild_id)) for m in _MODELS)
 
 
 def count_all(*, session: Session) -> CountsSnapshot:

@@ -133,7 +133,8 @@ class Cupola(commands.AutoShardedBot):
             help_command=None,
             tree_cls=CupolaTree,
             shard_count=settings.discord.shard_count,
-            shard_ids=settings.discord.shard_ids,
+            # discord.py's options TypedDict says list[int]; None (every shard) is its own default.
+            shard_ids=settings.discord.shard_ids,  # type: ignore[arg-type]
             allowed_mentions=discord.AllowedMentions.none(),
             **options,
         )

@@ -7,7 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Protocol, TypeVar, overload
 
 from alembic import command
 from alembic.config import Config
@@ -29,8 +29,20 @@ CONNECT_TIMEOUT_S = 2
 POOL_TIMEOUT_S = 2
 POOL_RECYCLE_S = 300
 
-P = ParamSpec("P")
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class SessionCall(Protocol[T_co]):
+    """What ``Database.run`` calls: a function whose only open argument is ``session=``.
+
+    Our store functions take ``session`` keyword-only (``def f(*, session: Session, x: int)``), which
+    a ParamSpec cannot split off (PEP 612 allows no keyword parameters between ``*args: P.args`` and
+    ``**kwargs: P.kwargs``). Bind the other arguments with ``functools.partial(f, x=1)`` (mypy checks
+    a partial's argument names and types against ``f``) or a lambda, and the result type follows.
+    """
+
+    def __call__(self, *, session: Session) -> T_co: ...
 
 
 class DatabaseError(Exception):
@@ -211,6 +223,10 @@ class Database:
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
 
+    @overload
+    def run_sync(self, fn: SessionCall[T], /) -> T: ...
+    @overload
+    def run_sync(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T: ...
     def run_sync(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
         """Raises :class:`DatabaseUnavailable` for a passing fault; other errors as they are.
 
@@ -242,8 +258,18 @@ class Database:
                 raise DatabaseUnavailable(str(getattr(error, "orig", None) or error)) from error
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def run(self, fn: Callable[Concatenate[..., P], T], /, *args: Any, **kwargs: Any) -> T:
-        """Call ``fn(*args, session=..., **kwargs)`` in a thread and commit; never blocks the loop."""
+    @overload
+    async def run(self, fn: SessionCall[T], /) -> T: ...
+    @overload
+    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T: ...
+    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Call ``fn(*args, session=..., **kwargs)`` in a thread and commit; never blocks the loop.
+
+        The checked form is ``run(partial(fn, ...))`` (or a function of ``session`` alone): mypy checks
+        the arguments against ``fn`` and gives the result ``fn``'s return type. The older form
+        ``run(fn, *args, **kwargs)`` still works (tests and benchmarks use it); mypy checks only its
+        result type there.
+        """
         return await asyncio.to_thread(self.run_sync, fn, *args, **kwargs)
 
     def wait_idle(self, timeout: float) -> bool:

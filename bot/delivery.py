@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.dialects.postgresql import insert as postgres_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.models import Delivery
 
@@ -107,7 +107,7 @@ def enqueue_many(items: Sequence[Queued], *, session: Session) -> int:
     """
     if not items:
         return 0
-    table = Delivery.__table__
+    table: Table = Delivery.__table__  # type: ignore[attr-defined]  # SQLModel's types lack __table__
     dialect = session.get_bind().dialect.name
     insert: Any = sqlite_insert if dialect == "sqlite" else postgres_insert
     queued = 0
@@ -193,7 +193,7 @@ def claim(
     # A stale claim (the poster crashed) or a failed attempt: take it over, keeping its payload.
     result = session.execute(
         update(Delivery)
-        .where(Delivery.id == existing.id, Delivery.attempts == existing.attempts)
+        .where(col(Delivery.id) == existing.id, col(Delivery.attempts) == existing.attempts)
         .values(status="pending", claimed_at=now, claimed_by=owner, attempts=existing.attempts + 1)
     )
     if commit:
@@ -227,13 +227,15 @@ async def find_earlier(
 
 
 def update_payload(delivery_id: int, payload: dict[str, Any], *, session: Session) -> None:
-    session.execute(update(Delivery).where(Delivery.id == delivery_id).values(payload=json.dumps(payload)))
+    session.execute(
+        update(Delivery).where(col(Delivery.id) == delivery_id).values(payload=json.dumps(payload))
+    )
 
 
 def mark_sent(delivery_id: int, message_id: int | None, *, now: datetime, session: Session) -> None:
     session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id)
+        .where(col(Delivery.id) == delivery_id)
         .values(status="sent", sent_at=now, message_id=message_id, error=None)
     )
 
@@ -242,7 +244,8 @@ def mark_sent_many(items: list[tuple[int, int | None, datetime]], *, session: Se
     """Several posts recorded as sent in one statement (executemany)."""
     if not items:
         return
-    table = Delivery.__table__  # Core: a plain executemany
+    # Core: a plain executemany. SQLModel's stubs lack the __table__ every table model has.
+    table: Table = Delivery.__table__  # type: ignore[attr-defined]
     session.execute(
         update(table)
         .where(table.c.id == bindparam("b_id"))
@@ -311,7 +314,7 @@ def mark_failed(delivery_id: int, error: str, *, permanent: bool = False, sessio
     """A failed post is retried on a later round, unless ``permanent`` (the channel is gone)."""
     session.execute(
         update(Delivery)
-        .where(Delivery.id == delivery_id)
+        .where(col(Delivery.id) == delivery_id)
         .values(status="dropped" if permanent else "failed", error=error[:500])
     )
 

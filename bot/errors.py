@@ -36,6 +36,13 @@ class NotAdmin(UserFacingError, app_commands.CheckFailure):
         )
 
 
+class GuildOnly(UserFacingError, app_commands.CheckFailure):
+    """A server command reached us from a DM (a crafted or stale interaction)."""
+
+    def __init__(self) -> None:
+        super().__init__("This command only works in a server.", key="error.guild_only")
+
+
 class ControlCharacters(UserFacingError, app_commands.CheckFailure):
     """Text with NUL or another control character: refused whole, never stored (issue 9)."""
 

@@ -511,7 +511,7 @@ class SafeHttp:
                     )
             except FetchError as exc:
                 if exc.url is None:  # raised by the resolver, which does not know the URL
-                    raise type(exc)(exc.key, url=str(current), **exc.params) from exc
+                    raise type(exc)(exc.key, url=str(current), **exc.params) from exc  # type: ignore[arg-type]  # the params it was built with
                 raise
             except aiohttp.ClientConnectorError as exc:
                 raise self._connector_error(exc, current) from exc

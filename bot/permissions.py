@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
 
-from bot.errors import NotAdmin
+from bot.errors import GuildOnly, NotAdmin
 
 T = TypeVar("T")
+
+
+def guild_id_of(interaction: discord.Interaction[Any]) -> int:
+    """The server a guild-only command was used in; a DM is refused politely (``error.guild_only``)."""
+    if interaction.guild_id is None:
+        raise GuildOnly()
+    return interaction.guild_id
 
 
 def is_admin(interaction: discord.Interaction) -> bool:

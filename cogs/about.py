@@ -17,7 +17,7 @@ class About(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="about", description="Version, uptime, servers and content of this bot")
-    async def about(self, interaction: discord.Interaction) -> None:
+    async def about(self, interaction: discord.Interaction[Cupola]) -> None:
         counts = await self.bot.content_counts.get(interaction.guild_id)
         info = AboutInfo(
             version=__version__,

@@ -13,7 +13,7 @@ from bot import admin, intake
 from bot.core import Cupola
 from bot.errors import UserFacingError
 from bot.i18n import lang_of, t
-from bot.permissions import admin_only
+from bot.permissions import admin_only, guild_id_of
 from bot.render.admin import PAGE_SIZE, Pager, audit_embed, content_embed
 
 log = logging.getLogger(__name__)
@@ -54,10 +54,10 @@ class Admin(commands.Cog):
         self.bot = bot
 
     async def _autocomplete(
-        self, interaction: discord.Interaction, current: str, kind: admin.Kind
+        self, interaction: discord.Interaction[Cupola], current: str, kind: admin.Kind
     ) -> list[app_commands.Choice[str]]:
-        assert interaction.guild_id is not None
-        items, _ = await self.bot.admin.content(guild_id=interaction.guild_id, kind=kind, offset=0, limit=500)
+        guild_id = guild_id_of(interaction)
+        items, _ = await self.bot.admin.content(guild_id=guild_id, kind=kind, offset=0, limit=500)
         wanted = current.casefold().strip().lstrip("#")
         out = []
         for item in items:
@@ -80,20 +80,20 @@ class Admin(commands.Cog):
     @admin_only()
     async def photo_add(
         self,
-        interaction: discord.Interaction,
+        interaction: discord.Interaction[Cupola],
         caption: app_commands.Range[str, 1, 1000],
         credit: app_commands.Range[str, 1, 300],
         image: discord.Attachment | None = None,
         url: app_commands.Range[str, 1, 2000] | None = None,
         photographer: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         lang = lang_of(interaction)
         intake.exactly_one(image, url, "admin.photo_source")
         await interaction.response.defer(ephemeral=True, thinking=True)
         data = await intake.read_attachment(image, intake.MAX_IMAGE_BYTES) if image is not None else None
         photo, created = await self.bot.admin.add_photo(
-            guild_id=interaction.guild_id,
+            guild_id=guild_id,
             user_id=interaction.user.id,
             caption=caption,
             credit=credit,
@@ -109,12 +109,10 @@ class Admin(commands.Cog):
     @photo.command(name="remove", description="Remove one of this server's photos")
     @app_commands.describe(id="Which one (start typing to search)")
     @admin_only()
-    async def photo_remove(self, interaction: discord.Interaction, id: str) -> None:
-        assert interaction.guild_id is not None
+    async def photo_remove(self, interaction: discord.Interaction[Cupola], id: str) -> None:
+        guild_id = guild_id_of(interaction)
         lang, photo_id = lang_of(interaction), parse_id(id)
-        removed = await self.bot.admin.remove_photo(
-            photo_id, guild_id=interaction.guild_id, user_id=interaction.user.id
-        )
+        removed = await self.bot.admin.remove_photo(photo_id, guild_id=guild_id, user_id=interaction.user.id)
         if removed is None:
             raise not_found("photo", photo_id, lang)
         await interaction.response.send_message(
@@ -123,7 +121,7 @@ class Admin(commands.Cog):
 
     @photo_remove.autocomplete("id")
     async def _photo_ids(
-        self, interaction: discord.Interaction, current: str
+        self, interaction: discord.Interaction[Cupola], current: str
     ) -> list[app_commands.Choice[str]]:
         return await self._autocomplete(interaction, current, "photo")
 
@@ -137,15 +135,15 @@ class Admin(commands.Cog):
     @admin_only()
     async def fact_add(
         self,
-        interaction: discord.Interaction,
+        interaction: discord.Interaction[Cupola],
         text: app_commands.Range[str, 1, 1000],
         keywords: app_commands.Range[str, 1, 300] | None = None,
         source: app_commands.Range[str, 1, 300] | None = None,
     ) -> None:
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         lang = lang_of(interaction)
         fact = await self.bot.admin.add_fact(
-            guild_id=interaction.guild_id,
+            guild_id=guild_id,
             user_id=interaction.user.id,
             text=text,
             keywords=keywords,
@@ -158,19 +156,17 @@ class Admin(commands.Cog):
     @fact.command(name="remove", description="Remove one of this server's facts")
     @app_commands.describe(id="Which one (start typing to search)")
     @admin_only()
-    async def fact_remove(self, interaction: discord.Interaction, id: str) -> None:
-        assert interaction.guild_id is not None
+    async def fact_remove(self, interaction: discord.Interaction[Cupola], id: str) -> None:
+        guild_id = guild_id_of(interaction)
         lang, fact_id = lang_of(interaction), parse_id(id)
-        removed = await self.bot.admin.remove_fact(
-            fact_id, guild_id=interaction.guild_id, user_id=interaction.user.id
-        )
+        removed = await self.bot.admin.remove_fact(fact_id, guild_id=guild_id, user_id=interaction.user.id)
         if removed is None:
             raise not_found("fact", fact_id, lang)
         await interaction.response.send_message(t("admin.fact_removed", lang, id=fact_id), ephemeral=True)
 
     @fact_remove.autocomplete("id")
     async def _fact_ids(
-        self, interaction: discord.Interaction, current: str
+        self, interaction: discord.Interaction[Cupola], current: str
     ) -> list[app_commands.Choice[str]]:
         return await self._autocomplete(interaction, current, "fact")
 
@@ -184,27 +180,25 @@ class Admin(commands.Cog):
     @admin_only()
     async def crew_add(
         self,
-        interaction: discord.Interaction,
+        interaction: discord.Interaction[Cupola],
         name: app_commands.Range[str, 1, 100],
         agency: app_commands.Range[str, 1, 100],
         role: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         lang = lang_of(interaction)
         member = await self.bot.admin.add_crew(
-            guild_id=interaction.guild_id, user_id=interaction.user.id, name=name, agency=agency, role=role
+            guild_id=guild_id, user_id=interaction.user.id, name=name, agency=agency, role=role
         )
         await interaction.response.send_message(t("admin.crew_added", lang, name=member.name), ephemeral=True)
 
     @crew.command(name="remove", description="Remove a crew member this server added")
     @app_commands.describe(id="Which one (start typing to search)")
     @admin_only()
-    async def crew_remove(self, interaction: discord.Interaction, id: str) -> None:
-        assert interaction.guild_id is not None
+    async def crew_remove(self, interaction: discord.Interaction[Cupola], id: str) -> None:
+        guild_id = guild_id_of(interaction)
         lang, crew_id = lang_of(interaction), parse_id(id)
-        removed = await self.bot.admin.remove_crew(
-            crew_id, guild_id=interaction.guild_id, user_id=interaction.user.id
-        )
+        removed = await self.bot.admin.remove_crew(crew_id, guild_id=guild_id, user_id=interaction.user.id)
         if removed is None:
             raise not_found("crew", crew_id, lang)
         await interaction.response.send_message(
@@ -213,7 +207,7 @@ class Admin(commands.Cog):
 
     @crew_remove.autocomplete("id")
     async def _crew_ids(
-        self, interaction: discord.Interaction, current: str
+        self, interaction: discord.Interaction[Cupola], current: str
     ) -> list[app_commands.Choice[str]]:
         return await self._autocomplete(interaction, current, "crew")
 
@@ -223,11 +217,11 @@ class Admin(commands.Cog):
     @admin_only()
     async def article_import(
         self,
-        interaction: discord.Interaction,
+        interaction: discord.Interaction[Cupola],
         file: discord.Attachment | None = None,
         url: app_commands.Range[str, 1, 2000] | None = None,
     ) -> None:
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         lang = lang_of(interaction)
         intake.exactly_one(file, url, "admin.article_source")
         filename = intake.article_filename(file, url)
@@ -238,7 +232,7 @@ class Admin(commands.Cog):
             await interaction.edit_original_response(content=t(f"admin.progress_{step}", lang))
 
         result = await self.bot.admin.import_article(
-            guild_id=interaction.guild_id,
+            guild_id=guild_id,
             user_id=interaction.user.id,
             filename=filename,
             data=data,
@@ -261,11 +255,11 @@ class Admin(commands.Cog):
     @article.command(name="remove", description="Remove one of this server's articles and what came from it")
     @app_commands.describe(id="Which one (start typing to search)")
     @admin_only()
-    async def article_remove(self, interaction: discord.Interaction, id: str) -> None:
-        assert interaction.guild_id is not None
+    async def article_remove(self, interaction: discord.Interaction[Cupola], id: str) -> None:
+        guild_id = guild_id_of(interaction)
         lang, article_id = lang_of(interaction), parse_id(id)
         removed = await self.bot.admin.remove_article(
-            article_id, guild_id=interaction.guild_id, user_id=interaction.user.id
+            article_id, guild_id=guild_id, user_id=interaction.user.id
         )
         if removed is None:
             raise not_found("article", article_id, lang)
@@ -275,7 +269,7 @@ class Admin(commands.Cog):
 
     @article_remove.autocomplete("id")
     async def _article_ids(
-        self, interaction: discord.Interaction, current: str
+        self, interaction: discord.Interaction[Cupola], current: str
     ) -> list[app_commands.Choice[str]]:
         return await self._autocomplete(interaction, current, "article")
 
@@ -285,11 +279,11 @@ class Admin(commands.Cog):
     @admin_only()
     async def content_list(
         self,
-        interaction: discord.Interaction,
+        interaction: discord.Interaction[Cupola],
         kind: Literal["article", "photo", "fact", "crew"] | None = None,
     ) -> None:
-        assert interaction.guild_id is not None
-        guild_id, lang = interaction.guild_id, lang_of(interaction)
+        guild_id = guild_id_of(interaction)
+        lang = lang_of(interaction)
 
         async def load(page: int) -> tuple[discord.Embed, int]:
             items, total = await self.bot.admin.content(
@@ -304,9 +298,9 @@ class Admin(commands.Cog):
 
     @admin_group.command(name="audit", description="Who changed what, and when")
     @admin_only()
-    async def audit(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild_id is not None
-        guild_id, lang = interaction.guild_id, lang_of(interaction)
+    async def audit(self, interaction: discord.Interaction[Cupola]) -> None:
+        guild_id = guild_id_of(interaction)
+        lang = lang_of(interaction)
 
         async def load(page: int) -> tuple[discord.Embed, int]:
             lines, total = await self.bot.admin.audit_log(

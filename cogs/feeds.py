@@ -16,7 +16,7 @@ from bot.faults import Backoff
 from bot.feeds import store
 from bot.feeds.poller import FeedPoller
 from bot.i18n import lang_of, t
-from bot.permissions import admin_only
+from bot.permissions import admin_only, guild_id_of
 from bot.render.feeds import (
     choice_name,
     edit_reply,
@@ -60,7 +60,7 @@ class Feeds(
     # ------------------------------------------------------------------------------------- helpers
 
     def _target_channel(
-        self, interaction: discord.Interaction, channel: discord.TextChannel | None
+        self, interaction: discord.Interaction[Cupola], channel: discord.TextChannel | None
     ) -> discord.TextChannel:
         target = channel or interaction.channel
         if not isinstance(target, discord.TextChannel):
@@ -71,7 +71,7 @@ class Feeds(
         return target
 
     async def _choices(
-        self, interaction: discord.Interaction, current: str
+        self, interaction: discord.Interaction[Cupola], current: str
     ) -> list[app_commands.Choice[str]]:
         if interaction.guild_id is None:
             return []
@@ -100,20 +100,20 @@ class Feeds(
     @admin_only()
     async def watch(
         self,
-        interaction: discord.Interaction,
+        interaction: discord.Interaction[Cupola],
         url: str,
         channel: discord.TextChannel | None = None,
         role: discord.Role | None = None,
         backfill: app_commands.Range[int, 0, store.MAX_BACKFILL] = 0,
     ) -> None:
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         target = self._target_channel(interaction, channel)
         if role is not None and role.is_default():
             raise _refuse("feeds.watch.everyone")
         await interaction.response.defer(ephemeral=True, thinking=True)  # the fetch may take seconds
         result = await self.bot.feeds.watch(
             url=url,
-            guild_id=interaction.guild_id,
+            guild_id=guild_id,
             channel_id=target.id,
             role_id=role.id if role else None,
             user_id=interaction.user.id,
@@ -130,9 +130,9 @@ class Feeds(
     @app_commands.command(name="unwatch", description="Stop watching a feed in this server")
     @app_commands.describe(feed="The feed to stop watching")
     @admin_only()
-    async def unwatch(self, interaction: discord.Interaction, feed: str) -> None:
-        assert interaction.guild_id is not None
-        view = await self.bot.feeds.unwatch(interaction.guild_id, feed)
+    async def unwatch(self, interaction: discord.Interaction[Cupola], feed: str) -> None:
+        guild_id = guild_id_of(interaction)
+        view = await self.bot.feeds.unwatch(guild_id, feed)
         await interaction.response.send_message(
             unwatch_reply(view, lang_of(interaction)),
             ephemeral=True,
@@ -141,30 +141,30 @@ class Feeds(
 
     @unwatch.autocomplete("feed")
     async def _unwatch_choices(
-        self, interaction: discord.Interaction, current: str
+        self, interaction: discord.Interaction[Cupola], current: str
     ) -> list[app_commands.Choice[str]]:
         return await self._choices(interaction, current)
 
     @app_commands.command(name="list", description="The feeds this server watches")
-    async def list_(self, interaction: discord.Interaction) -> None:
-        assert interaction.guild_id is not None
-        views = await self.bot.feeds.subscriptions(interaction.guild_id)
+    async def list_(self, interaction: discord.Interaction[Cupola]) -> None:
+        guild_id = guild_id_of(interaction)
+        views = await self.bot.feeds.subscriptions(guild_id)
         await interaction.response.send_message(embed=list_embed(views, lang_of(interaction)), ephemeral=True)
 
     @app_commands.command(
         name="status", description="Last fetch, next poll and problems of this server's feeds"
     )
     @app_commands.describe(feed="The feed to look at (default: all of this server's feeds)")
-    async def status(self, interaction: discord.Interaction, feed: str | None = None) -> None:
-        assert interaction.guild_id is not None
-        views = await self.bot.feeds.status(interaction.guild_id, feed)
+    async def status(self, interaction: discord.Interaction[Cupola], feed: str | None = None) -> None:
+        guild_id = guild_id_of(interaction)
+        views = await self.bot.feeds.status(guild_id, feed)
         await interaction.response.send_message(
             embed=status_embed(views, lang_of(interaction)), ephemeral=True
         )
 
     @status.autocomplete("feed")
     async def _status_choices(
-        self, interaction: discord.Interaction, current: str
+        self, interaction: discord.Interaction[Cupola], current: str
     ) -> list[app_commands.Choice[str]]:
         return await self._choices(interaction, current)
 
@@ -174,11 +174,11 @@ class Feeds(
     )
     @app_commands.describe(feed="A watched feed, or any feed address")
     @admin_only()
-    async def test(self, interaction: discord.Interaction, feed: str) -> None:
-        assert interaction.guild_id is not None
+    async def test(self, interaction: discord.Interaction[Cupola], feed: str) -> None:
+        guild_id = guild_id_of(interaction)
         lang = lang_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        result = await self.bot.feeds.test(interaction.guild_id, feed, hosts=self.poller.hosts)
+        result = await self.bot.feeds.test(guild_id, feed, hosts=self.poller.hosts)
         if not result.verdicts:
             await interaction.followup.send(
                 t("feeds.test.empty", lang, title=safe_text(result.title)), ephemeral=True
@@ -188,17 +188,17 @@ class Feeds(
 
     @test.autocomplete("feed")
     async def _test_choices(
-        self, interaction: discord.Interaction, current: str
+        self, interaction: discord.Interaction[Cupola], current: str
     ) -> list[app_commands.Choice[str]]:
         return await self._choices(interaction, current)
 
     # ------------------------------------------------------------------------------------- settings
 
-    async def _edit(self, interaction: discord.Interaction, feed: str, **changes: Any) -> None:
+    async def _edit(self, interaction: discord.Interaction[Cupola], feed: str, **changes: Any) -> None:
         """Every settings command: one service call, then the subscription's settings shown."""
-        assert interaction.guild_id is not None
+        guild_id = guild_id_of(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)  # a template fetches the feed
-        result = await self.bot.feeds.edit(interaction.guild_id, feed, **changes)
+        result = await self.bot.feeds.edit(guild_id, feed, **changes)
         await interaction.followup.send(
             embed=edit_reply(result, lang_of(interaction)),
             ephemeral=True,
@@ -222,7 +222,7 @@ class Feeds(
     @admin_only()
     async def edit(
         self,
-        interaction: discord.Interaction,
+        interaction: discord.Interaction[Cupola],
         feed: str,
         channel: discord.TextChannel | None = None,
         role: discord.Role | None = None,
@@ -257,7 +257,7 @@ class Feeds(
     @admin_only()
     async def filter(
         self,
-        interaction: discord.Interaction,
+        interaction: discord.Interaction[Cupola],
         feed: str,
         include: str | None = None,
         exclude: str | None = None,
@@ -289,7 +289,7 @@ class Feeds(
     @admin_only()
     async def template(
         self,
-        interaction: discord.Interaction,
+        interaction: discord.Interaction[Cupola],
         feed: str,
         text: str | None = None,
         title: str | None = None,
@@ -307,7 +307,7 @@ class Feeds(
     @filter.autocomplete("feed")
     @template.autocomplete("feed")
     async def _settings_choices(
-        self, interaction: discord.Interaction, current: str
+        self, interaction: discord.Interaction[Cupola], current: str
     ) -> list[app_commands.Choice[str]]:
         return await self._choices(interaction, current)
 

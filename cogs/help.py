@@ -18,7 +18,7 @@ class Help(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="help", description="What this bot can do, and your commands")
-    async def help(self, interaction: discord.Interaction) -> None:
+    async def help(self, interaction: discord.Interaction[Cupola]) -> None:
         admin = is_admin(interaction)
         listed = command_list(self.bot.tree, admin=admin)
         await interaction.response.send_message(

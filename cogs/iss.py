@@ -64,7 +64,9 @@ class Knowledge(commands.Cog):
 
     @iss.command(name="ask", description="Ask about the ISS or its crew; answered from the articles I hold")
     @app_commands.describe(question="Your question, in English or Chinese")
-    async def ask(self, interaction: discord.Interaction, question: app_commands.Range[str, 1, 300]) -> None:
+    async def ask(
+        self, interaction: discord.Interaction[Cupola], question: app_commands.Range[str, 1, 300]
+    ) -> None:
         lang = lang_of(interaction, question)
         if not question.strip():
             raise UserFacingError("Please type a question.", key="iss.question_empty")
@@ -74,13 +76,13 @@ class Knowledge(commands.Cog):
         await interaction.response.send_message(embed=answer_embed(question, answer, lang))
 
     @iss.command(name="facts", description="The station's key facts, with their sources")
-    async def facts(self, interaction: discord.Interaction) -> None:
+    async def facts(self, interaction: discord.Interaction[Cupola]) -> None:
         await self._articles_loaded()
         facts = self.bot.knowledge.key_facts(interaction.guild_id)
         await interaction.response.send_message(embed=facts_embed(facts, lang_of(interaction)))
 
     @crew.command(name="list", description="The current crew, grouped by agency")
-    async def crew_list(self, interaction: discord.Interaction) -> None:
+    async def crew_list(self, interaction: discord.Interaction[Cupola]) -> None:
         await self._articles_loaded()
         entries = self.bot.knowledge.crew(interaction.guild_id)
         await interaction.response.send_message(embed=crew_embed(entries, lang_of(interaction)))
@@ -88,7 +90,7 @@ class Knowledge(commands.Cog):
     @crew.command(name="member", description="One crew member: agency, role and source")
     @app_commands.describe(name="The crew member's name")
     async def crew_member(
-        self, interaction: discord.Interaction, name: app_commands.Range[str, 1, 100]
+        self, interaction: discord.Interaction[Cupola], name: app_commands.Range[str, 1, 100]
     ) -> None:
         lang = lang_of(interaction, name)
         await self._articles_loaded()
@@ -101,7 +103,7 @@ class Knowledge(commands.Cog):
 
     @crew_member.autocomplete("name")
     async def _crew_names(
-        self, interaction: discord.Interaction, current: str
+        self, interaction: discord.Interaction[Cupola], current: str
     ) -> list[app_commands.Choice[str]]:
         entries = self.bot.knowledge.find_crew(current, interaction.guild_id, limit=25)
         return [app_commands.Choice(name=e.name[:100], value=e.name[:100]) for e in entries]

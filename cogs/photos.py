@@ -13,7 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core import Cupola, send_ephemeral
+from bot.core import Cupola, CupolaTree, send_ephemeral
 from bot.errors import UserFacingError
 from bot.i18n import lang_of, t
 from bot.photos import PhotoView
@@ -40,20 +40,22 @@ class AnotherPhoto(
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str]
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str]
     ) -> AnotherPhoto:
         return cls(int(match["photo_id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+    # discord.py types callback's interaction as generic in the client; this button lives in Cupola only.
+    async def callback(self, interaction: discord.Interaction[Cupola]) -> None:  # type: ignore[override]
         bot = interaction.client
-        assert isinstance(bot, Cupola)
+        tree = bot.tree
+        assert isinstance(tree, CupolaTree)  # Cupola is built with tree_cls=CupolaTree
         cog = bot.get_cog(Photos.__cog_name__)
         try:
             if not isinstance(cog, Photos):
                 raise UserFacingError("Photos are not available right now; try again in a moment.")
             await cog.another(interaction, self.photo_id)
         except Exception as exc:  # buttons bypass the tree's handler: answer the same way it does
-            message = bot.tree.describe_error(interaction, exc)
+            message = tree.describe_error(interaction, exc)
             if message is not None:
                 await send_ephemeral(interaction, message)
 
@@ -96,7 +98,7 @@ class Photos(commands.GroupCog, group_name="photo", group_description="Flyaround
             "view": view,
         }
 
-    async def _next(self, interaction: discord.Interaction) -> PhotoView:
+    async def _next(self, interaction: discord.Interaction[Cupola]) -> PhotoView:
         photo = await self.bot.photos.next_in_channel(
             interaction.channel_id or 0, guild_id=interaction.guild_id
         )
@@ -108,11 +110,11 @@ class Photos(commands.GroupCog, group_name="photo", group_description="Flyaround
         name="random",
         description="A random photo with its credit; no repeats in this channel until every photo was shown",
     )
-    async def random(self, interaction: discord.Interaction) -> None:
+    async def random(self, interaction: discord.Interaction[Cupola]) -> None:
         photo = await self._next(interaction)
         await interaction.response.send_message(**await self.render(photo, lang_of(interaction)))
 
-    async def another(self, interaction: discord.Interaction, shown_id: int) -> None:
+    async def another(self, interaction: discord.Interaction[Cupola], shown_id: int) -> None:
         photo = await self._next(interaction)
         log.debug("channel %s: Another after photo %s -> %s", interaction.channel_id, shown_id, photo.id)
         message = await self.render(photo, lang_of(interaction))
@@ -122,7 +124,9 @@ class Photos(commands.GroupCog, group_name="photo", group_description="Flyaround
 
     @app_commands.command(name="show", description="Show one photo by its number, with its credit")
     @app_commands.describe(id="Start typing a caption, or the photo number")
-    async def show(self, interaction: discord.Interaction, id: app_commands.Range[str, 1, 100]) -> None:
+    async def show(
+        self, interaction: discord.Interaction[Cupola], id: app_commands.Range[str, 1, 100]
+    ) -> None:
         # A string option: Discord lets members type only digits into integer options, and the
         # autocomplete searches captions. A choice's value is the photo number.
         photo = await self.bot.photos.find(id, guild_id=interaction.guild_id)
@@ -137,7 +141,7 @@ class Photos(commands.GroupCog, group_name="photo", group_description="Flyaround
 
     @show.autocomplete("id")
     async def show_autocomplete(
-        self, interaction: discord.Interaction, current: str
+        self, interaction: discord.Interaction[Cupola], current: str
     ) -> list[app_commands.Choice[str]]:
         try:  # autocomplete cannot be deferred: better no choices than an expired interaction
             async with asyncio.timeout(AUTOCOMPLETE_BUDGET):
@@ -152,7 +156,7 @@ class Photos(commands.GroupCog, group_name="photo", group_description="Flyaround
     @app_commands.command(name="credits", description="Who took which photo, and from which article")
     @app_commands.describe(page="Which page of the list")
     async def credits(
-        self, interaction: discord.Interaction, page: app_commands.Range[int, 1, 1000] = 1
+        self, interaction: discord.Interaction[Cupola], page: app_commands.Range[int, 1, 1000] = 1
     ) -> None:
         groups = await self.bot.photos.credits(guild_id=interaction.guild_id)
         await interaction.response.send_message(embed=credits_embed(groups, lang_of(interaction), page).embed)

@@ -17,7 +17,7 @@ from bot.core import Cupola
 from bot.errors import UserFacingError
 from bot.faults import Backoff
 from bot.i18n import lang_of, t
-from bot.permissions import admin_only
+from bot.permissions import admin_only, guild_id_of
 from bot.photos import schedule
 from bot.photos.poster import PhotoOfTheDay
 from bot.render.photos import discord_time, picture_reason
@@ -26,12 +26,6 @@ from bot.senders import PotdChannelSender
 log = logging.getLogger(__name__)
 
 TICK_SECONDS = 30.0
-
-
-def _guild_id(interaction: discord.Interaction) -> int:
-    if interaction.guild_id is None:
-        raise UserFacingError(t("error.guild_only"), key="error.guild_only")
-    return interaction.guild_id
 
 
 @app_commands.guild_only()
@@ -71,9 +65,13 @@ class PotdCommands(
     )
     @admin_only()
     async def set_(
-        self, interaction: discord.Interaction, channel: discord.TextChannel, time: str, timezone: str = "UTC"
+        self,
+        interaction: discord.Interaction[Cupola],
+        channel: discord.TextChannel,
+        time: str,
+        timezone: str = "UTC",
     ) -> None:
-        guild_id = _guild_id(interaction)
+        guild_id = guild_id_of(interaction)
         lang = lang_of(interaction)
         when = schedule.parse_time(time)
         zone_name = schedule.parse_timezone(timezone)
@@ -94,11 +92,11 @@ class PotdCommands(
 
     @set_.autocomplete("timezone")
     async def _timezone_autocomplete(
-        self, interaction: discord.Interaction, current: str
+        self, interaction: discord.Interaction[Cupola], current: str
     ) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=n, value=n) for n in schedule.suggest_timezones(current or "")]
 
-    def _check_can_post(self, interaction: discord.Interaction, channel_id: int) -> None:
+    def _check_can_post(self, interaction: discord.Interaction[Cupola], channel_id: int) -> None:
         guild = interaction.guild
         channel = guild.get_channel(channel_id) if guild else None
         if guild is None or channel is None or not isinstance(channel, discord.abc.Messageable):
@@ -114,15 +112,15 @@ class PotdCommands(
 
     @app_commands.command(name="off", description="Stop posting the photo of the day (admins)")
     @admin_only()
-    async def off(self, interaction: discord.Interaction) -> None:
-        guild_id = _guild_id(interaction)
+    async def off(self, interaction: discord.Interaction[Cupola]) -> None:
+        guild_id = guild_id_of(interaction)
         was_on = await self.bot.potd.off(guild_id, user_id=interaction.user.id)
         key = "potd.off_done" if was_on else "potd.was_off"
         await interaction.response.send_message(t(key, lang_of(interaction)), ephemeral=True)
 
     @app_commands.command(name="status", description="Where and when the next photo of the day is posted")
-    async def status(self, interaction: discord.Interaction) -> None:
-        guild_id = _guild_id(interaction)
+    async def status(self, interaction: discord.Interaction[Cupola]) -> None:
+        guild_id = guild_id_of(interaction)
         lang = lang_of(interaction)
         state = await self.bot.potd.status(guild_id)
         saved = state.schedule
@@ -143,8 +141,8 @@ class PotdCommands(
 
     @app_commands.command(name="now", description="Post an extra photo of the day right now (admins)")
     @admin_only()
-    async def now(self, interaction: discord.Interaction) -> None:
-        guild_id = _guild_id(interaction)
+    async def now(self, interaction: discord.Interaction[Cupola]) -> None:
+        guild_id = guild_id_of(interaction)
         lang = lang_of(interaction)
         saved = (await self.bot.potd.status(guild_id)).schedule
         if saved is None:

@@ -9,6 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any
 from urllib.parse import urljoin
 
@@ -181,21 +182,23 @@ async def watch_feed(
     checked = await check_feed(http, url)
     fetched = checked.fetch
     result = await db.run(
-        store.watch,
-        checked.url,
-        checked.parsed.entries,
-        guild_id=guild_id,
-        channel_id=channel_id,
-        role_id=role_id,
-        user_id=user_id,
-        title=checked.title,
-        etag=fetched.etag,
-        last_modified=fetched.last_modified,
-        final_url=fetched.final_url if fetched.moved_permanently else None,
-        backfill=backfill,
-        interval=interval,
-        now=clock(),
-        feed_link=checked.parsed.link,
+        partial(
+            store.watch,
+            checked.url,
+            checked.parsed.entries,
+            guild_id=guild_id,
+            channel_id=channel_id,
+            role_id=role_id,
+            user_id=user_id,
+            title=checked.title,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            final_url=fetched.final_url if fetched.moved_permanently else None,
+            backfill=backfill,
+            interval=interval,
+            now=clock(),
+            feed_link=checked.parsed.link,
+        )
     )
     if checked.page:
         result = dataclasses.replace(result, page=checked.page, url=checked.url)
@@ -212,7 +215,7 @@ async def watch_feed(
 
 
 async def find_subscription(db: Database, guild_id: int, ref: str) -> store.SubscriptionView:
-    view = await db.run(store.find_subscription, guild_id, ref)
+    view = await db.run(partial(store.find_subscription, guild_id, ref))
     if view is None:
         raise UserFacingError(key="feeds.unknown")
     return view
@@ -220,7 +223,7 @@ async def find_subscription(db: Database, guild_id: int, ref: str) -> store.Subs
 
 async def unwatch_feed(db: Database, guild_id: int, ref: str) -> store.SubscriptionView:
     view = await find_subscription(db, guild_id, ref)
-    removed = await db.run(store.unwatch, guild_id, view.id)
+    removed = await db.run(partial(store.unwatch, guild_id, view.id))
     if removed is None:
         raise UserFacingError(key="feeds.unknown")
     log.info("guild %s stopped watching feed %s in channel %s", guild_id, view.feed_id, view.channel_id)
@@ -302,7 +305,8 @@ async def edit_feed(
     """
     view = await find_subscription(db, guild_id, ref)
     changed: list[str] = []
-    include_terms = exclude_terms = None
+    include_terms: tuple[str, ...] | None = None
+    exclude_terms: tuple[str, ...] | None = None
     if clear_filters:
         include_terms, exclude_terms = (), ()
         changed += ["include", "exclude"]
@@ -333,16 +337,18 @@ async def edit_feed(
     if paused is not None and paused != view.sub_paused:
         changed.append("paused")
     updated = await db.run(
-        store.edit_subscription,
-        guild_id,
-        view.id,
-        channel_id=channel_id,
-        role_id=role_id,
-        paused=paused,
-        include=include_terms,
-        exclude=exclude_terms,
-        template=new_template,
-        now=clock(),
+        partial(
+            store.edit_subscription,
+            guild_id,
+            view.id,
+            channel_id=channel_id,
+            role_id=role_id,
+            paused=paused,
+            include=include_terms,
+            exclude=exclude_terms,
+            template=new_template,
+            now=clock(),
+        )
     )
     if updated is None:
         raise UserFacingError(key="feeds.unknown")
@@ -419,7 +425,7 @@ class FeedService:
         self.interval = interval
 
     async def subscriptions(self, guild_id: int) -> list[store.SubscriptionView]:
-        return await self.db.run(store.guild_subscriptions, guild_id)
+        return await self.db.run(partial(store.guild_subscriptions, guild_id))
 
     async def status(self, guild_id: int, ref: str | None) -> list[store.SubscriptionView]:
         """One subscription (``ref``), or every one of the server's."""

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, exists, false, func, literal_column, or_, update
+from sqlalchemy import Table, and_, bindparam, delete, exists, false, func, literal_column, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import delivery
 from bot.cluster import HEARTBEAT_TIMEOUT
@@ -246,7 +246,7 @@ def _known_entries(feed_id: int, keys: Sequence[str], *, session: Session) -> di
     for chunk in _chunks(keys):
         rows = session.exec(
             select(FeedEntry.key, FeedEntry.fingerprint).where(
-                FeedEntry.feed_id == feed_id, FeedEntry.key.in_(chunk)
+                col(FeedEntry.feed_id) == feed_id, col(FeedEntry.key).in_(chunk)
             )
         ).all()
         known.update({key: fingerprint for key, fingerprint in rows})
@@ -265,12 +265,12 @@ def _recognised(feed_id: int, new: Sequence[Entry], document_keys: set[str], *, 
     """
     hashes = [e.content_hash for e in new if e.content_hash]
     links = [e.link[:2000] for e in new if e.link]
-    seen_hashes: set[str] = set()
+    seen_hashes: set[str | None] = set()
     for chunk in _chunks(list(dict.fromkeys(hashes))):
         seen_hashes.update(
             session.exec(
                 select(FeedEntry.content_hash).where(
-                    FeedEntry.feed_id == feed_id, FeedEntry.content_hash.in_(chunk)
+                    col(FeedEntry.feed_id) == feed_id, col(FeedEntry.content_hash).in_(chunk)
                 )
             ).all()
         )
@@ -279,7 +279,7 @@ def _recognised(feed_id: int, new: Sequence[Entry], document_keys: set[str], *, 
     for chunk in _chunks(list(dict.fromkeys(links))):
         rows = session.exec(
             select(FeedEntry.link, FeedEntry.key).where(
-                FeedEntry.feed_id == feed_id, FeedEntry.link.in_(chunk)
+                col(FeedEntry.feed_id) == feed_id, col(FeedEntry.link).in_(chunk)
             )
         ).all()
         for link, key in rows:
@@ -333,7 +333,7 @@ def _record_entries(
             continue
         changed = [e for e in entries if e.key in known and known[e.key] != (e.fingerprint or None)]
         if changed:  # an edit: remember it (one executemany), never announce it again
-            table = FeedEntry.__table__
+            table: Table = FeedEntry.__table__  # type: ignore[attr-defined]  # SQLModel's stubs lack the __table__ every table model has
             session.execute(
                 update(table)
                 .where(table.c.feed_id == feed_id, table.c.key == bindparam("b_key"))
@@ -380,8 +380,8 @@ def _continued_uploads(
         rows = session.exec(
             select(FeedEntry.key, FeedEntry.title).where(
                 FeedEntry.feed_id == feed_id,
-                FeedEntry.published >= first.published - STREAM_WINDOW,
-                FeedEntry.published <= first.published,
+                col(FeedEntry.published) >= first.published - STREAM_WINDOW,
+                col(FeedEntry.published) <= first.published,
             )
         ).all()
         if any(key not in new_keys and fold(title_stem(title or "")) == stem for key, title in rows):
@@ -473,18 +473,24 @@ def claim_due_feeds(
         .where(
             Feed.paused == false(),
             Feed.next_poll_at <= now,
-            Feed.id.in_(select(Subscription.feed_id)),
+            col(Feed.id).in_(select(Subscription.feed_id)),
         )
-        .order_by(Feed.next_poll_at, Feed.id)
+        .order_by(col(Feed.next_poll_at), col(Feed.id))
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
     rows = session.execute(
         update(Feed)
-        .where(Feed.id.in_(due.scalar_subquery()))
+        .where(col(Feed.id).in_(due.scalar_subquery()))
         .values(next_poll_at=lease_until)
         .returning(
-            Feed.id, Feed.url, Feed.final_url, Feed.etag, Feed.last_modified, Feed.failures, Feed.body_hash
+            col(Feed.id),
+            col(Feed.url),
+            col(Feed.final_url),
+            col(Feed.etag),
+            col(Feed.last_modified),
+            col(Feed.failures),
+            col(Feed.body_hash),
         )
     ).all()
     return sorted(
@@ -521,7 +527,8 @@ def record_unchanged(items: Sequence[Unchanged], *, session: Session) -> None:
     """Many unchanged feeds in one statement (executemany): most of a polling round."""
     if not items:
         return
-    table = Feed.__table__  # Core, not ORM: a plain executemany, no per-row bookkeeping
+    # Core, not ORM: a plain executemany, no per-row bookkeeping
+    table: Table = Feed.__table__  # type: ignore[attr-defined]  # SQLModel's stubs lack the __table__ every table model has
     session.execute(
         update(table)
         .where(table.c.id == bindparam("b_id"))
@@ -664,20 +671,23 @@ def queued_deliveries(
     first, one entry's channels together."""
     # A pending claim whose process restarted or stopped beating (bot/cluster.py) is free at once.
     gone = exists().where(
-        Delivery.claimed_by.like(Worker.name + "#%"),
-        or_(Worker.claimer != Delivery.claimed_by, Worker.heartbeat_at < now - HEARTBEAT_TIMEOUT),
+        col(Delivery.claimed_by).like(Worker.name + "#%"),
+        or_(
+            col(Worker.claimer) != col(Delivery.claimed_by),
+            col(Worker.heartbeat_at) < now - HEARTBEAT_TIMEOUT,
+        ),
     )
     query = select(Delivery.kind, Delivery.key, Delivery.channel_id, Delivery.guild_id).where(
-        Delivery.kind.in_(KINDS),
+        col(Delivery.kind).in_(KINDS),
         or_(
-            Delivery.status == "failed",
-            and_(Delivery.status == "pending", or_(Delivery.claimed_at < now - lease, gone)),
+            col(Delivery.status) == "failed",
+            and_(col(Delivery.status) == "pending", or_(col(Delivery.claimed_at) < now - lease, gone)),
         ),
     )
     if shard_ids is not None and shard_count > 1:
-        shard = Delivery.guild_id.op(">>")(literal_column("22")) % shard_count
-        query = query.where(or_(Delivery.guild_id.is_(None), shard.in_(list(shard_ids))))
-    rows = session.exec(query.order_by(Delivery.id).limit(limit)).all()
+        shard = col(Delivery.guild_id).op(">>")(literal_column("22")) % shard_count
+        query = query.where(or_(col(Delivery.guild_id).is_(None), shard.in_(list(shard_ids))))
+    rows = session.exec(query.order_by(col(Delivery.id)).limit(limit)).all()
     out = []
     for kind, key, channel_id, guild_id in rows:
         feed_part, _, rest = key.partition(":")
@@ -858,9 +868,9 @@ def guild_subscriptions(guild_id: int, *, session: Session) -> list[Subscription
     """This server's subscriptions, oldest first."""
     rows = session.exec(
         select(Subscription, Feed)
-        .join(Feed, Feed.id == Subscription.feed_id)
+        .join(Feed, col(Feed.id) == col(Subscription.feed_id))
         .where(Subscription.guild_id == guild_id)
-        .order_by(Subscription.id)
+        .order_by(col(Subscription.id))
     ).all()
     return _views(rows)
 
@@ -868,13 +878,13 @@ def guild_subscriptions(guild_id: int, *, session: Session) -> list[Subscription
 def find_subscription(guild_id: int, ref: str, *, session: Session) -> SubscriptionView | None:
     """A subscription of this server by id (what autocomplete sends) or by feed address."""
     ref = ref.strip()
-    query = select(Subscription, Feed).join(Feed, Feed.id == Subscription.feed_id)
+    query = select(Subscription, Feed).join(Feed, col(Feed.id) == col(Subscription.feed_id))
     query = query.where(Subscription.guild_id == guild_id)
     if ref.isdigit():
         row = session.exec(query.where(Subscription.id == int(ref))).first()
     else:
         row = session.exec(
-            query.where(or_(Feed.url == ref, Feed.final_url == ref)).order_by(Subscription.id)
+            query.where(or_(col(Feed.url) == ref, col(Feed.final_url) == ref)).order_by(col(Subscription.id))
         ).first()
     return _views([row])[0] if row else None
 
@@ -886,7 +896,9 @@ def unwatch(guild_id: int, subscription_id: int, *, session: Session) -> Subscri
     if view is None:
         return None
     session.execute(
-        delete(Subscription).where(Subscription.id == subscription_id, Subscription.guild_id == guild_id)
+        delete(Subscription).where(
+            col(Subscription.id) == subscription_id, col(Subscription.guild_id) == guild_id
+        )
     )
     _drop_orphan_feeds([view.feed_id], session=session)
     return view
@@ -898,14 +910,14 @@ def _drop_orphan_feeds(feed_ids: Iterable[int], *, session: Session) -> None:
             select(func.count()).select_from(Subscription).where(Subscription.feed_id == feed_id)
         ).one()
         if not remaining:
-            session.execute(delete(FeedEntry).where(FeedEntry.feed_id == feed_id))
-            session.execute(delete(Feed).where(Feed.id == feed_id))
+            session.execute(delete(FeedEntry).where(col(FeedEntry.feed_id) == feed_id))
+            session.execute(delete(Feed).where(col(Feed.id) == feed_id))
 
 
 def forget_channel(channel_id: int, *, session: Session) -> int:
     """A channel Discord says is gone: drop its subscriptions (and feeds nobody watches any more)."""
     feed_ids = session.exec(select(Subscription.feed_id).where(Subscription.channel_id == channel_id)).all()
-    session.execute(delete(Subscription).where(Subscription.channel_id == channel_id))
+    session.execute(delete(Subscription).where(col(Subscription.channel_id) == channel_id))
     _drop_orphan_feeds(feed_ids, session=session)
     if feed_ids:
         log.info("channel %s is gone: dropped %s subscriptions", channel_id, len(feed_ids))

@@ -234,7 +234,7 @@ def _build(target: Path) -> None:
         for word in group:
             if english and _HAN_RE.search(word):
                 zh_names.setdefault(word, english)
-    tables = {
+    tables: dict[str, dict[str, tuple[str, ...]]] = {
         "zh_en": {k: tuple(v) for k, v in zh_en.items() if v},
         "en_zh": ranked,
         "pinyin": {k: v for k, v in pinyin.items() if v[0] or v[1]},

@@ -173,15 +173,15 @@ def quantities(sentence: str) -> list[Extracted]:
         out.append(Extracted(match.group(1), match.group(1), f"{match.group(1)}岁", match.start(1), "age"))
     for match in _ZH_QUANTITY.finditer(sentence):
         raw = match["num"]
-        scale = raw[-1] if raw[-1] in "万亿" else ""
-        number = raw[:-1] if scale else raw
+        zh_scale = raw[-1] if raw[-1] in "万亿" else ""
+        number = raw[:-1] if zh_scale else raw
         value = float(number) if re.fullmatch(r"\d+(?:\.\d+)?", number) else zh_number(number)
         if value is None:
             continue
         unit = match["unit"]
         en_value = _fmt(float(value))
-        if scale:
-            total = float(value) * (1e8 if scale == "亿" else 1e4)
+        if zh_scale:
+            total = float(value) * (1e8 if zh_scale == "亿" else 1e4)
             en_value = (_fmt(total / 1e9) + " billion") if total >= 1e9 else (_fmt(total / 1e6) + " million")
         en_unit = _ZH_TIME_UNITS.get(unit)
         if unit == "美元":

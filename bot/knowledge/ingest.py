@@ -243,7 +243,7 @@ def _html_blocks(body: str) -> tuple[list[_Block], dict[str, str]]:
     soup = BeautifulSoup(body, "html.parser")
     meta: dict[str, str] = {}
     for tag in soup.find_all("meta"):
-        key = (tag.get("property") or tag.get("name") or "").lower()
+        key = str(tag.get("property") or tag.get("name") or "").lower()
         if key and tag.get("content"):
             meta.setdefault(key, str(tag["content"]).strip())
     if soup.title and soup.title.string:

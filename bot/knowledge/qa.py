@@ -516,6 +516,7 @@ class KnowledgeIndex:
             pending, self._bulk = self._bulk or {}, None
             for items, key in pending.values():
                 items.sort(key=key)
+            self._sentences.refresh_vocabulary()  # now, not in the first question that needs it
 
     def remove_article(self, article_id: int) -> bool:
         """Forget an article; returns False when it was not indexed."""
@@ -536,9 +537,9 @@ class KnowledgeIndex:
                         break
                     pos += 1
             for table in (self._crew_articles, self._photo_articles):
-                entries = table.get(scope)
-                if entries and (rec.order, article_id) in entries:
-                    entries.remove((rec.order, article_id))
+                listed_articles = table.get(scope)
+                if listed_articles and (rec.order, article_id) in listed_articles:
+                    listed_articles.remove((rec.order, article_id))
             names = self._names.get(scope, {})
             for member in rec.crew:
                 key = _name_key(member.name)

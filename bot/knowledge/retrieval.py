@@ -27,8 +27,8 @@ TITLE_CREDIT = 0.6
 ARTICLE_CREDIT = 0.5
 TRANSLATION_CREDIT = 0.85  # a dictionary rendering is a little less sure than the word itself
 _COMMON_SHARE = 0.04  # concepts in more than 4% of sentences are checked, not iterated
-_CANDIDATES = 60
-_COMMON_SCAN = 1500
+_CANDIDATES = 40
+_COMMON_SCAN = 1000
 _GENERATORS = 3
 _SET_BELOW = 200  # postings shorter than this are made sets for scoring; longer ones are bisected  # concepts whose postings are read to find candidates
 FUZZY_CUTOFF = 84  # rapidfuzz ratio: one or two letters off in a name of eight
@@ -85,7 +85,7 @@ class SentenceIndex:
         self.live = 0
         self.dead = 0
         self.designators: dict[str, set[str]] = {}  # "crew" -> {"crew-7", "crew-8"}: ever indexed
-        self._vocabulary: list[str] = []
+        self._vocabulary: dict[str, list[str]] = {}  # first letter -> words, for fuzzy matching
         self._vocabulary_size = -1
 
     # --- building ---------------------------------------------------------------------------
@@ -294,8 +294,8 @@ class SentenceIndex:
                 titled.update(self.title_postings.get(term, ()))
             if len(titled) <= 50:
                 for article_id in titled:
-                    entry = self.articles[article_id]
-                    for sid in range(entry.first, entry.last):
+                    titled_entry = self.articles[article_id]
+                    for sid in range(titled_entry.first, titled_entry.last):
                         rough[sid] = rough.get(sid, 0.0) + weights[i] * 0.4
         allowed = set(scopes)
         prepared = [self._prepare(c) for c in concepts]
@@ -323,14 +323,23 @@ class SentenceIndex:
         hits.sort(key=lambda h: (-h.score, h.sentence))
         return hits[:limit]
 
+    def refresh_vocabulary(self) -> None:
+        """The words fuzzy matching compares with, by first letter (rebuilt when words were added)."""
+        if len(self.postings) != self._vocabulary_size:
+            self._vocabulary = {}
+            for t in self.postings:
+                if len(t) >= 4 and t.isascii() and t.isalpha():
+                    self._vocabulary.setdefault(t[0], []).append(t)
+            self._vocabulary_size = len(self.postings)
+
     def closest_term(self, term: str) -> str | None:
         """A word of the articles spelt nearly like ``term`` ("Moghbelli" → "moghbeli"), or None."""
         from rapidfuzz import fuzz, process
 
-        if len(self.postings) != self._vocabulary_size:
-            self._vocabulary = [t for t in self.postings if len(t) >= 4 and t.isascii() and t.isalpha()]
-            self._vocabulary_size = len(self.postings)
-        found = process.extractOne(term, self._vocabulary, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+        self.refresh_vocabulary()
+        # A misspelt name keeps its first letter ("Moghbelli", "Pesket"): compare with those words only.
+        words = self._vocabulary.get(term[:1], [])
+        found = process.extractOne(term, words, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
         return found[0] if found else None
 
     def stats(self) -> dict[str, int]:

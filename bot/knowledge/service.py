@@ -8,6 +8,7 @@ import gc
 import json
 import logging
 from collections.abc import Iterable
+from functools import partial
 
 import bot.knowledge.bilingual as bilingual
 import bot.knowledge.store as store
@@ -70,7 +71,7 @@ class Knowledge:
             gc.disable()
             try:
                 while True:
-                    rows = await self.db.run(store.stored_articles, after=after, limit=LOAD_BATCH)
+                    rows = await self.db.run(partial(store.stored_articles, after=after, limit=LOAD_BATCH))
                     if not rows:
                         break
                     await asyncio.to_thread(self._index_each, rows)
@@ -214,7 +215,7 @@ class Knowledge:
             for article_id, content_hash in current.items():
                 if self._versions.get(article_id) == content_hash:
                     continue
-                row = await self.db.run(store.parsed_of, article_id)
+                row = await self.db.run(partial(store.parsed_of, article_id))
                 if row is not None:
                     await asyncio.to_thread(self._index_rows, [(article_id, row[0], content_hash, row[1])])
                     changed += 1
@@ -229,7 +230,7 @@ class Knowledge:
         created_by: int | None = None,
     ) -> store.ImportResult:
         result = await self.db.run(
-            store.import_parsed, parsed, guild_id=guild_id, filename=filename, created_by=created_by
+            partial(store.import_parsed, parsed, guild_id=guild_id, filename=filename, created_by=created_by)
         )
         await self.index_imported(result, parsed, guild_id=guild_id)
         return result

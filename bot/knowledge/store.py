@@ -15,10 +15,11 @@ import logging
 import re
 from dataclasses import dataclass, replace
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
 
 from bot.errors import UserFacingError, clean_input
 from bot.knowledge.ingest import ArticleError, ParsedArticle, parse_article
@@ -64,7 +65,7 @@ def default_credit(parsed: ParsedArticle) -> str | None:
     return parsed.source or parsed.author
 
 
-def _guild_filter(column, guild_id: int | None):  # type: ignore[no-untyped-def]
+def _guild_filter(column: Any, guild_id: int | None) -> ColumnElement[bool]:
     return column.is_(None) if guild_id is None else column == guild_id
 
 
@@ -148,7 +149,7 @@ def delete_derived(article_id: int, *, session: Session, guild_id: int | None) -
     photos leave through the catalog (every rotation, and any photo-of-the-day post still waiting)."""
     catalog.remove_article_photos(article_id, session=session, guild_id=guild_id)
     for model in (Passage, Fact, CrewMember):
-        session.execute(delete(model).where(model.article_id == article_id))  # type: ignore[attr-defined]
+        session.execute(delete(model).where(col(model.article_id) == article_id))
 
 
 def remove_article(article_id: int, *, session: Session, guild_id: int) -> Article | None:
@@ -185,18 +186,20 @@ def stored_articles(
     """(id, guild_id, content_hash, parsed JSON) of articles by id, for building the index in batches."""
     query = (
         select(Article.id, Article.guild_id, Article.content_hash, Article.parsed)
-        .where(Article.id > after)  # type: ignore[operator]
-        .order_by(Article.id)  # type: ignore[arg-type]
+        .where(col(Article.id) > after)
+        .order_by(col(Article.id))
     )
     if limit is not None:
         query = query.limit(limit)
     rows = session.exec(query).all()
-    return [(r[0], r[1], r[2], r[3]) for r in rows if r[3] is not None]
+    return [(r[0], r[1], r[2], r[3]) for r in rows if r[0] is not None and r[3] is not None]
 
 
 def article_versions(*, session: Session) -> dict[int, str]:
     """id -> content hash: cheap enough to poll, so other processes' imports reach this index."""
-    return {r[0]: r[1] for r in session.exec(select(Article.id, Article.content_hash)).all()}
+    return {
+        r[0]: r[1] for r in session.exec(select(Article.id, Article.content_hash)).all() if r[0] is not None
+    }
 
 
 def parsed_of(article_id: int, *, session: Session) -> tuple[int | None, str] | None:
@@ -205,7 +208,10 @@ def parsed_of(article_id: int, *, session: Session) -> tuple[int | None, str] | 
 
 
 def has_global_articles(*, session: Session) -> bool:
-    return session.exec(select(Article.id).where(Article.guild_id.is_(None)).limit(1)).first() is not None  # type: ignore[union-attr]
+    return (
+        session.exec(select(col(Article.id)).where(col(Article.guild_id).is_(None)).limit(1)).first()
+        is not None
+    )
 
 
 def seed_files() -> list[tuple[str, bytes]]:
@@ -274,7 +280,7 @@ def add_server_fact(
     src = _clean(source, MAX_SOURCE, "source")
     _check_answerable(body, src)
     mine = session.exec(
-        select(Fact).where(Fact.guild_id == guild_id, Fact.article_id.is_(None))  # type: ignore[union-attr]
+        select(Fact).where(col(Fact.guild_id) == guild_id, col(Fact.article_id).is_(None))
     ).all()
     for fact in mine:
         if _norm(fact.text) == _norm(body):
@@ -287,7 +293,9 @@ def add_server_fact(
 
 def remove_server_fact(fact_id: int, *, session: Session, guild_id: int) -> Fact | None:
     fact = session.exec(
-        select(Fact).where(Fact.id == fact_id, Fact.guild_id == guild_id, Fact.article_id.is_(None))  # type: ignore[union-attr]
+        select(Fact).where(
+            col(Fact.id) == fact_id, col(Fact.guild_id) == guild_id, col(Fact.article_id).is_(None)
+        )
     ).first()
     if fact is not None:
         session.delete(fact)
@@ -297,9 +305,9 @@ def remove_server_fact(fact_id: int, *, session: Session, guild_id: int) -> Fact
 def server_facts(*, session: Session) -> list[tuple[int, int, str, str | None, dt.datetime]]:
     """(id, guild_id, text, source, created_at) of every fact a server added, for the question index."""
     rows = session.exec(
-        select(Fact.id, Fact.guild_id, Fact.text, Fact.source, Fact.created_at).where(
-            Fact.article_id.is_(None),
-            Fact.guild_id.is_not(None),  # type: ignore[union-attr]
+        select(Fact.id, Fact.guild_id, Fact.text, Fact.source, Fact.created_at).where(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
+            col(Fact.article_id).is_(None),
+            col(Fact.guild_id).is_not(None),
         )
     ).all()
     return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
@@ -317,7 +325,7 @@ def add_server_crew(
     """A crew member on a server's own roster; the same name again returns the existing one."""
     clean_name = _clean(name, MAX_NAME, "name", required=True) or ""
     mine = session.exec(
-        select(CrewMember).where(CrewMember.guild_id == guild_id, CrewMember.article_id.is_(None))  # type: ignore[union-attr]
+        select(CrewMember).where(col(CrewMember.guild_id) == guild_id, col(CrewMember.article_id).is_(None))
     ).all()
     for member in mine:
         if _norm(member.name) == _norm(clean_name):
@@ -339,7 +347,7 @@ def remove_server_crew(crew_id: int, *, session: Session, guild_id: int) -> Crew
         select(CrewMember).where(
             CrewMember.id == crew_id,
             CrewMember.guild_id == guild_id,
-            CrewMember.article_id.is_(None),  # type: ignore[union-attr]
+            col(CrewMember.article_id).is_(None),
         )
     ).first()
     if member is not None:
@@ -350,7 +358,7 @@ def remove_server_crew(crew_id: int, *, session: Session, guild_id: int) -> Crew
 def server_crew(*, session: Session) -> list[tuple[int, int, str, str | None, str | None, dt.datetime]]:
     """(id, guild_id, name, agency, role, created_at) of every crew member a server added."""
     rows = session.exec(
-        select(
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
             CrewMember.id,
             CrewMember.guild_id,
             CrewMember.name,
@@ -358,8 +366,8 @@ def server_crew(*, session: Session) -> list[tuple[int, int, str, str | None, st
             CrewMember.role,
             CrewMember.created_at,
         ).where(
-            CrewMember.article_id.is_(None),
-            CrewMember.guild_id.is_not(None),  # type: ignore[union-attr]
+            col(CrewMember.article_id).is_(None),
+            col(CrewMember.guild_id).is_not(None),
         )
     ).all()
     return [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]

@@ -15,6 +15,7 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import Stemmer
 
@@ -239,7 +240,7 @@ _jieba_ready = False
 _jieba_dictionary: str | None = None
 
 
-def _jieba():  # type: ignore[no-untyped-def]
+def _jieba() -> Any:
     global _jieba_ready
     import jieba
 

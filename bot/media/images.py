@@ -34,6 +34,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import cast
 
 from PIL import Image, ImageCms, ImageOps, ImageSequence, UnidentifiedImageError
 
@@ -351,13 +352,13 @@ def normalize_mode(im: Image.Image) -> Image.Image:
     if mode.startswith("I;16"):
         im, mode = im.convert("I"), "I"
     if mode == "I":
-        lo, hi = im.getextrema()
+        lo, hi = cast(tuple[float, float], im.getextrema())  # one band: (min, max)
         if hi > 65535 or lo < 0:  # real 32-bit data: stretch it like float data
             im, mode = im.convert("F"), "F"
         else:
             im, mode = im.point(lambda v: v * (1 / 256)).convert("L"), "L"
     if mode == "F":
-        lo, hi = im.getextrema()
+        lo, hi = cast(tuple[float, float], im.getextrema())
         span = (hi - lo) or 1
         im, mode = im.point(lambda v: (v - lo) * (255 / span)).convert("L"), "L"
     if mode == "1":
@@ -524,7 +525,7 @@ def _try_animation(
         return None
     if len(out_frames) < 2:
         return None
-    transparent = any(f.getchannel("A").getextrema()[0] < 255 for f in out_frames)
+    transparent = any(cast(tuple[int, int], f.getchannel("A").getextrema())[0] < 255 for f in out_frames)
     if not transparent:
         out_frames = [f.convert("RGB") for f in out_frames]
     for f in out_frames:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot import delivery
 from bot.content import visible_to
@@ -56,7 +56,11 @@ class PhotoView:
 
 def _has_picture() -> Any:
     """A web address Discord can show (articles may hold relative ones), or a stored file."""
-    return or_(Photo.url.startswith("https://"), Photo.url.startswith("http://"), Photo.path.is_not(None))  # type: ignore[union-attr]
+    return or_(
+        col(Photo.url).startswith("https://"),
+        col(Photo.url).startswith("http://"),
+        col(Photo.path).is_not(None),
+    )
 
 
 def showable_to(guild_id: int | None) -> Any:
@@ -65,7 +69,9 @@ def showable_to(guild_id: int | None) -> Any:
 
 
 def _view_statement() -> Any:
-    return select(Photo, Article.title, Article.source).outerjoin(Article, Article.id == Photo.article_id)  # type: ignore[arg-type]
+    return select(Photo, col(Article.title), col(Article.source)).outerjoin(
+        Article, col(Article.id) == col(Photo.article_id)
+    )
 
 
 def _as_view(photo: Photo, title: str | None, source: str | None) -> PhotoView:
@@ -107,10 +113,10 @@ def count_showable_many(guild_ids: Iterable[int], *, session: Session) -> dict[i
     ids = sorted(set(guild_ids))
     if not ids:
         return {}
-    owner = Photo.guild_id
+    owner = col(Photo.guild_id)
     rows = session.execute(
         select(owner, func.count())
-        .where(_has_picture(), or_(owner.is_(None), owner.in_(ids)))  # type: ignore[union-attr]
+        .where(_has_picture(), or_(owner.is_(None), owner.in_(ids)))
         .group_by(owner)
     ).all()
     shared = sum(int(n) for g, n in rows if g is None)
@@ -126,10 +132,10 @@ def search_photos(
     stmt = select(Photo.id, Photo.caption).where(showable_to(guild_id))
     number = text.lstrip("#")
     if number.isdigit():
-        stmt = stmt.where(or_(Photo.id == int(number), func.lower(Photo.caption).contains(number)))
+        stmt = stmt.where(or_(col(Photo.id) == int(number), func.lower(col(Photo.caption)).contains(number)))
     elif text:
         stmt = stmt.where(func.lower(Photo.caption).contains(text.lower(), autoescape=True))
-    rows = session.execute(stmt.order_by(Photo.id).limit(max(1, min(limit, AUTOCOMPLETE_LIMIT)))).all()
+    rows = session.execute(stmt.order_by(col(Photo.id)).limit(max(1, min(limit, AUTOCOMPLETE_LIMIT)))).all()
     return [(int(pid), caption) for pid, caption in rows]
 
 
@@ -163,7 +169,7 @@ class CreditGroup:
 def list_credits(*, session: Session, guild_id: int | None) -> list[CreditGroup]:
     """Who took what, from which article: every visible photo, grouped, in catalog order."""
     stmt = (
-        select(
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for at most 4 columns
             Photo.id,
             Photo.photographer,
             Photo.credit,
@@ -172,7 +178,7 @@ def list_credits(*, session: Session, guild_id: int | None) -> list[CreditGroup]
             Article.source,
             _has_picture(),
         )
-        .outerjoin(Article, Article.id == Photo.article_id)  # type: ignore[arg-type]
+        .outerjoin(Article, col(Article.id) == Photo.article_id)
         .where(visible_to(Photo.guild_id, guild_id))
         .order_by(Photo.id)
     )
@@ -203,16 +209,22 @@ def find_duplicate(
     """A visible photo that is the same picture: same URL, same bytes, or a near-identical pHash."""
     visible = visible_to(Photo.guild_id, guild_id)
     if url:
-        found = session.exec(select(Photo).where(visible, Photo.url == url).order_by(Photo.id)).first()  # type: ignore[arg-type]
+        found = session.exec(
+            select(Photo).where(visible, col(Photo.url) == url).order_by(col(Photo.id))
+        ).first()
         if found is not None:
             return found
     if sha256:
-        found = session.exec(select(Photo).where(visible, Photo.sha256 == sha256).order_by(Photo.id)).first()  # type: ignore[arg-type]
+        found = session.exec(
+            select(Photo).where(visible, col(Photo.sha256) == sha256).order_by(col(Photo.id))
+        ).first()
         if found is not None:
             return found
     if phash:
         candidates = session.execute(
-            select(Photo.id, Photo.phash).where(visible, Photo.phash.is_not(None)).order_by(Photo.id)  # type: ignore[union-attr]
+            select(Photo.id, col(Photo.phash))
+            .where(visible, col(Photo.phash).is_not(None))
+            .order_by(col(Photo.id))
         ).all()
         for pid, other in candidates:
             try:
@@ -281,12 +293,12 @@ def remove_photo(photo_id: int, *, session: Session, guild_id: int | None) -> Ph
     stays their only writer), and a photo-of-the-day post that chose it but has not gone out yet
     forgets it, so it chooses another.
     """
-    owner = Photo.guild_id.is_(None) if guild_id is None else Photo.guild_id == guild_id  # type: ignore[union-attr]
+    owner = col(Photo.guild_id).is_(None) if guild_id is None else col(Photo.guild_id) == guild_id
     row = session.execute(_view_statement().where(Photo.id == photo_id, owner)).first()
     if row is None:
         return None
     removed = _as_view(*row)
-    session.execute(delete(Photo).where(Photo.id == photo_id))  # type: ignore[arg-type]
+    session.execute(delete(Photo).where(col(Photo.id) == photo_id))
     forget_in_pending_posts(photo_id, session=session, guild_id=guild_id)
     return removed
 
@@ -294,11 +306,12 @@ def remove_photo(photo_id: int, *, session: Session, guild_id: int | None) -> Ph
 def remove_article_photos(article_id: int, *, session: Session, guild_id: int | None) -> int:
     """Remove the photos taken from an article (its removal, or an edit that re-derives them), as
     :func:`remove_photo` removes one; returns how many."""
-    photo_ids = session.exec(select(Photo.id).where(Photo.article_id == article_id)).all()
+    found = session.exec(select(Photo.id).where(Photo.article_id == article_id)).all()
+    photo_ids = [photo_id for photo_id in found if photo_id is not None]
     for photo_id in photo_ids:
         forget_in_pending_posts(photo_id, session=session, guild_id=guild_id)
     if photo_ids:
-        session.execute(delete(Photo).where(Photo.article_id == article_id))  # type: ignore[arg-type]
+        session.execute(delete(Photo).where(col(Photo.article_id) == article_id))
     return len(photo_ids)
 
 
@@ -306,7 +319,7 @@ def forget_in_pending_posts(photo_id: int, *, session: Session, guild_id: int | 
     """Drop ``photo_id`` from unsent photo-of-the-day payloads (every guild's when it was global)."""
     stmt = select(Delivery.id, Delivery.payload).where(
         Delivery.kind == POTD_KIND,
-        Delivery.status.in_(("pending", "failed")),  # type: ignore[attr-defined]
+        col(Delivery.status).in_(("pending", "failed")),
     )
     if guild_id is not None:
         stmt = stmt.where(Delivery.guild_id == guild_id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
@@ -90,7 +91,7 @@ async def attach_local_pictures(db: Database, images: ImageStore, directory: Pat
             result.refused[path.name] = exc.message
             continue
         for photo_id in ids:
-            await db.run(catalog.remember_image, photo_id, processed, stored)
+            await db.run(partial(catalog.remember_image, photo_id, processed, stored))
             result.attached[photo_id] = path.name
     log.info("local pictures: %d attached from %s", len(result.attached), directory)
     return result

@@ -190,7 +190,11 @@ class PhotoOfTheDay:
     async def deliver(self, prepared: potd.Prepared) -> Outcome:
         """Post a prepared photo of the day and record the result; never raises (except cancellation)."""
         claim, photo, day = prepared.claim, prepared.photo, prepared.day
-        base = {"guild_id": prepared.guild_id, "photo_id": photo.id, "channel_id": prepared.channel_id}
+        base: dict[str, Any] = {
+            "guild_id": prepared.guild_id,
+            "photo_id": photo.id,
+            "channel_id": prepared.channel_id,
+        }
         post = PotdPost(
             prepared.guild_id,
             prepared.channel_id,

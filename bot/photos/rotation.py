@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.models import Photo, PhotoShown
 from bot.photos.catalog import PhotoView, get_photo, showable_to
@@ -31,7 +31,7 @@ def potd_scope(guild_id: int) -> str:
 
 def _pick(scope: str, guild_id: int | None, *, session: Session, avoid: int | None = None) -> int | None:
     shown = select(PhotoShown.photo_id).where(PhotoShown.scope == scope)
-    stmt = select(Photo.id).where(showable_to(guild_id), Photo.id.not_in(shown))  # type: ignore[union-attr]
+    stmt = select(col(Photo.id)).where(showable_to(guild_id), col(Photo.id).not_in(shown))
     if avoid is not None:
         stmt = stmt.where(Photo.id != avoid)
     return session.exec(stmt.order_by(func.random()).limit(1)).first()
@@ -50,7 +50,7 @@ def last_shown(scope: str, *, session: Session) -> int | None:
 def start_new_cycle(scope: str, *, session: Session) -> int | None:
     """Forget what ``scope`` has seen; returns the photo shown last (to avoid showing it twice in a row)."""
     last = last_shown(scope, session=session)
-    session.execute(delete(PhotoShown).where(PhotoShown.scope == scope))  # type: ignore[arg-type]
+    session.execute(delete(PhotoShown).where(col(PhotoShown.scope) == scope))
     return last
 
 

@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from bot.errors import UserFacingError
 from bot.models import Delivery, GuildSettings
@@ -249,8 +249,8 @@ def finished_keys(keys: Iterable[str], *, session: Session) -> set[str]:
         chunk = keys[start : start + _KEY_CHUNK]
         stmt = select(Delivery.key).where(
             Delivery.kind == POTD_KIND,
-            Delivery.key.in_(chunk),  # type: ignore[attr-defined]
-            Delivery.status.in_(("sent", "dropped")),  # type: ignore[attr-defined]
+            col(Delivery.key).in_(chunk),
+            col(Delivery.status).in_(("sent", "dropped")),
         )
         done.update(session.exec(stmt).all())
     return done
@@ -258,9 +258,7 @@ def finished_keys(keys: Iterable[str], *, session: Session) -> set[str]:
 
 def due_posts(*, now: datetime, session: Session) -> list[DuePost]:
     """Every server whose post for its current local day is due and not yet sent."""
-    rows = session.exec(
-        select(GuildSettings).where(GuildSettings.potd_channel_id.is_not(None))  # type: ignore[union-attr]
-    ).all()
+    rows = session.exec(select(GuildSettings).where(col(GuildSettings.potd_channel_id).is_not(None))).all()
     due: list[DuePost] = []
     for row in rows:
         schedule = _schedule_of(row)

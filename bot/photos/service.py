@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time
+from functools import partial
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session
@@ -89,15 +90,23 @@ class PotdService:
     ) -> ScheduleState:
         """Save the schedule and its audit line, and read when the next post goes out: one transaction."""
         return await self.db.run(
-            _set, guild_id, channel_id=channel_id, at=at, timezone=timezone, now=self.clock(), user_id=user_id
+            partial(
+                _set,
+                guild_id,
+                channel_id=channel_id,
+                at=at,
+                timezone=timezone,
+                now=self.clock(),
+                user_id=user_id,
+            )
         )
 
     async def off(self, guild_id: int, *, user_id: int | None) -> bool:
         """Turn it off (with its audit line); False when it was not on."""
-        return await self.db.run(_off, guild_id, now=self.clock(), user_id=user_id)
+        return await self.db.run(partial(_off, guild_id, now=self.clock(), user_id=user_id))
 
     async def status(self, guild_id: int) -> ScheduleState:
-        return await self.db.run(_status, guild_id, now=self.clock())
+        return await self.db.run(partial(_status, guild_id, now=self.clock()))
 
     async def post_now(
         self, saved: schedule.Schedule, request_id: int, post: PostNow
@@ -107,7 +116,7 @@ class PotdService:
         outcome = await post(saved.guild_id, saved.channel_id, request_id)
         if outcome is None:
             return None
-        return outcome, await self.db.run(_state, saved, self.clock())
+        return outcome, await self.db.run(partial(_state, saved, self.clock()))
 
 
 class PhotoService:
@@ -120,14 +129,16 @@ class PhotoService:
     async def next_in_channel(self, channel_id: int, *, guild_id: int | None) -> catalog.PhotoView | None:
         """The next photo of the channel's no-repeat rotation, recorded as shown; None: no photos."""
         return await self.db.run(
-            rotation.choose_photo, rotation.channel_scope(channel_id), guild_id=guild_id, now=self.clock()
+            partial(
+                rotation.choose_photo, rotation.channel_scope(channel_id), guild_id=guild_id, now=self.clock()
+            )
         )
 
     async def find(self, reference: str, *, guild_id: int | None) -> catalog.PhotoView | None:
-        return await self.db.run(catalog.find_photo, reference, guild_id=guild_id)
+        return await self.db.run(partial(catalog.find_photo, reference, guild_id=guild_id))
 
     async def search(self, text: str, *, guild_id: int | None) -> list[tuple[int, str]]:
-        return await self.db.run(catalog.search_photos, text, guild_id=guild_id)
+        return await self.db.run(partial(catalog.search_photos, text, guild_id=guild_id))
 
     async def credits(self, *, guild_id: int | None) -> list[catalog.CreditGroup]:
-        return await self.db.run(catalog.list_credits, guild_id=guild_id)
+        return await self.db.run(partial(catalog.list_credits, guild_id=guild_id))

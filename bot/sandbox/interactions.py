@@ -153,16 +153,20 @@ class OptionBuilder:
         by_name = {o["name"]: o for o in schema_options}
         out: list[dict[str, Any]] = []
         for name, value in values.items():
-            opt = by_name.get(name)
-            if opt is None:
+            option = by_name.get(name)
+            if option is None:
                 if validate:
                     raise CommandError(f"unknown option {name!r}; options: {sorted(by_name)}")
                 out.append({"name": name, "type": STRING, "value": value})
                 continue
             if name == focused:  # what the member has typed so far: always a string, never converted
-                out.append({"name": name, "type": opt["type"], "value": str(value), "focused": True})
+                out.append({"name": name, "type": option["type"], "value": str(value), "focused": True})
                 continue
-            entry: dict[str, Any] = {"name": name, "type": opt["type"], "value": self._value(opt, value)}
+            entry: dict[str, Any] = {
+                "name": name,
+                "type": option["type"],
+                "value": self._value(option, value),
+            }
             out.append(entry)
         if validate and focused is None:
             missing = [o["name"] for o in schema_options if o.get("required") and o["name"] not in values]

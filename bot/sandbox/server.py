@@ -9,9 +9,9 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from bot.sandbox import interactions as ix
 from bot.sandbox.gateway import OP_INVALID_SESSION, GatewayConnection, GatewaySession
@@ -219,7 +219,7 @@ class Sandbox:
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
         server = site._server
-        assert server is not None and server.sockets
+        assert isinstance(server, asyncio.Server) and server.sockets
         self.port = server.sockets[0].getsockname()[1]
         log.info("sandbox listening on %s", self.url)
         return self.url
@@ -383,6 +383,8 @@ class Sandbox:
             payload: dict[str, Any] = {}
             reader = await request.multipart()
             async for part in reader:
+                if not isinstance(part, BodyPartReader):
+                    continue  # a nested multipart: Discord's clients never send one
                 if part.name == "payload_json":
                     payload = json.loads(await part.text())
                 elif part.filename is not None:
@@ -509,9 +511,9 @@ class Sandbox:
                 if msg["id"] == mid:
                     return msg
         for record in self.interactions.values():
-            for msg in [record.original, *record.followups]:
-                if msg is not None and msg["id"] == mid:
-                    return msg
+            for reply in [record.original, *record.followups]:
+                if reply is not None and reply["id"] == mid:
+                    return reply
         return None
 
     # ------------------------------------------------------------------ REST handlers
@@ -574,7 +576,8 @@ class Sandbox:
         return json_response(self.commands.get(self._guild_key(request), []))
 
     async def _put_commands(self, request: web.Request) -> web.Response:
-        payload, _ = await self._read_body(request)
+        body, _ = await self._read_body(request)
+        payload = cast(list[dict[str, Any]], body)  # PUT /commands sends a JSON array
         key = self._guild_key(request)
         if key is not None and key not in self.guilds:
             return error(404, 10004, "Unknown Guild")
