@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Awaitable, Callable
 
 import discord
 
 from bot.admin import AuditLine, ContentItem
-from bot.i18n import t
+from bot.i18n import MESSAGES, t
 from bot.render import BRAND_COLOUR
 from bot.render.knowledge import clip
 
@@ -40,7 +41,9 @@ def audit_embed(lines: list[AuditLine], page: int, total: int, lang: str) -> dis
     text = []
     for line in lines:
         who = f"<@{line.user_id}>" if line.user_id else "—"
-        text.append(f"<t:{int(line.at.timestamp())}:f> {who} **{line.action}** {clip(line.target, 200)}")
+        text.append(
+            f"<t:{int(line.at.timestamp())}:f> {who} **{action_text(line.action, lang)}** {clip(line.target, 200)}"
+        )
     embed.description = clip("\n".join(text), 4096)
     embed.set_footer(text=t("admin.page", lang, page=page + 1, pages=pages(total), total=total))
     return embed
@@ -84,3 +87,10 @@ class Pager(discord.ui.View):
     @discord.ui.button(label="▶", style=discord.ButtonStyle.secondary)
     async def next(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
         await self._turn(interaction, 1)
+
+
+def action_text(action: str, lang: str) -> str:
+    """An audit line's action code ("fact add", "article import (new)", "potd.set") in the reader's
+    language; a code this version does not know is shown as stored."""
+    key = "audit." + re.sub(r"[^a-z0-9]+", "_", action.lower()).strip("_")
+    return t(key, lang) if key in MESSAGES else action
