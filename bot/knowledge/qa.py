@@ -31,17 +31,7 @@ from bot.knowledge.text import TERMS_VERSION, stem, term_set
 
 log = logging.getLogger(__name__)
 
-MAX_ANSWER_CHARS = 1500
 MAX_QUOTE_CHARS = 1000
-# Share of the question's weight a sentence must cover before it is quoted as an answer.
-COVERAGE_THRESHOLD = 0.75
-_CANDIDATE_CAP = 2000
-_RANKED = 20
-_MAX_UNITS = 10
-_MAX_SUBSETS = 48
-_EMPTY: frozenset[int] = frozenset()
-_ID_MASK = (1 << 72) - 1
-_ID_INDEX = (1 << 24) - 1
 
 Scope = int | None
 # The /iss facts card's lines, in order (their labels are in bot/locale/answers.toml).
@@ -1150,7 +1140,6 @@ def _name_key(name: str) -> str:
 
 
 __all__ = [
-    "COVERAGE_THRESHOLD",
     "FACT_CARD_KEYS",
     "Answer",
     "CrewEntry",
