@@ -35,9 +35,14 @@ def main() -> None:
         for hit in sentences.search(q.concepts, (None,))[:6]:
             text = sentences.texts[hit.sentence] or ""
             cov = {k: round(v, 1) for k, v in hit.coverage.items()}
-            print(f"   {hit.score:.2f} {cov} | {answering.candidates(text, q)[:3]} | {text[:160]}")
-        found = answering.find(sentences, question, (None,))
-        print("   ->", (found.lead, found.score, found.quote[:100]) if found else None)
+            print(
+                f"   {hit.sentence}: {hit.score:.2f} {cov} | {[c.surface for c in answering.candidates(text, q)[:3]]} | {text[:150]}"
+            )
+        trace: list[str] = []
+        found, _ = answering.find_or_nearest(sentences, question, (None,), trace)
+        for line in trace:
+            print("   ·", line)
+        print("   ->", (found.lead, round(found.score, 2), found.quote[:100]) if found else None)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,9 @@ from bot.knowledge.retrieval import NEIGHBOUR_CREDIT, TRANSLATION_CREDIT, Concep
 from bot.knowledge.text import EN_STOPWORDS, HAN_RE, designator_numbers, language_of, normalise, stem, terms
 
 THRESHOLD = 0.56
+UNCHECKED_PENALTY = (
+    0.15  # a name that cannot be looked for in the article's language makes the rest count less
+)
 _EXAMINED = 15  # best-ranked sentences checked for entities, subject and a value
 _TYPED = {"quantity", "duration", "distance", "height", "age", "speed", "when", "who", "where"}
 _VALUE_TYPES = {"quantity", "duration", "distance", "height", "age", "speed", "when"}
@@ -256,8 +259,8 @@ def _by_label(question: Question, label: str) -> Concept:
 
 _MEASURES = frozenset(
     stem(w)
-    for w in "mass weigh weight heavy altitude height high long length size big speed fast temperature cold "
-    "hot wide volume cost price old age far distance".split()
+    for w in "mass weigh weight heavy altitude height high long length size big large speed fast temperature "
+    "cold hot wide volume cost price old age far distance physically".split()
 )
 
 
@@ -339,6 +342,8 @@ def _entity_ok(concept: Concept, hit: Hit, index: SentenceIndex) -> bool | None:
     latin = not HAN_RE.search(concept.label)
     if latin and hit.article.language == "zh" and not any(HAN_RE.search(a) for a in concept.every):
         return None  # a Latin name in a Chinese article is written in characters we cannot derive
+    if not latin and hit.article.language == "en" and all(HAN_RE.search(a) for a in concept.every):
+        return None  # and a Chinese name with no English rendering ("戈尔布诺夫") in an English one
     return False
 
 
@@ -362,15 +367,17 @@ def find(index: SentenceIndex, question: str, scopes: tuple[Scope, ...]) -> Foun
 
 
 def find_or_nearest(
-    index: SentenceIndex, question: str, scopes: tuple[Scope, ...]
+    index: SentenceIndex, question: str, scopes: tuple[Scope, ...], trace: list[str] | None = None
 ) -> tuple[Found | None, list[int]]:
-    """The supported answer, or None and the articles nearest to the question (one search for both)."""
+    """The supported answer, or None and the articles nearest to the question (one search for both).
+
+    ``trace``, when given, receives why each examined sentence was refused or how it scored."""
     q = analyse(question)
     if not q.concepts:
         return None, []
     _respell(index, q)
     hits = index.search(q.concepts, scopes)
-    found = _best(index, q, hits)
+    found = _best(index, q, hits, trace)
     if found is not None:
         return found, []
     near: list[int] = []
@@ -380,36 +387,68 @@ def find_or_nearest(
     return None, near
 
 
-def _best(index: SentenceIndex, q: Question, hits: list[Hit]) -> Found | None:
+def _best(index: SentenceIndex, q: Question, hits: list[Hit], trace: list[str] | None = None) -> Found | None:
     best: Found | None = None
+
+    def refuse(hit: Hit, why: str) -> None:
+        if trace is not None:
+            trace.append(f"{hit.sentence}: {why}")
+
     weights = {c.label: index.concept_weight(c) for c in q.concepts}
+    total_weight = sum(weights.values()) or 1.0
     plain = [c for c in q.concepts if not c.entity]
+
+    def measured(concept: Concept) -> bool:  # a word naming the measure asked for (its value must be here)
+        return q.qtype in _VALUE_TYPES and concept.label in _MEASURES
+
     for hit in hits[:_EXAMINED]:
         verdicts = {c.label: _entity_ok(c, hit, index) for c in q.concepts if c.entity or c.weight_cap}
         if any(ok is False for label, ok in verdicts.items() if _by_label(q, label).entity):
+            refuse(hit, "a named thing is not in the article")
             continue
         unknown = [label for label, ok in verdicts.items() if ok is None]
         score = hit.score
-        if unknown:  # judge a Chinese article on the rest of the question
-            total = sum(weights.values()) or 1.0
+        if unknown:  # judge the article on the rest of the question, more strictly
             drop = sum(weights[label] for label in unknown)
-            score = min(1.0, score * total / max(total - drop, 1e-6))
+            score = min(1.0, score * total_weight / max(total_weight - drop, 1e-6)) - UNCHECKED_PENALTY
         if plain and not any(hit.coverage.get(c.label, 0) >= TRANSLATION_CREDIT for c in plain):
+            refuse(hit, "no word of the question in the sentence itself")
             continue  # the sentence itself must say something the question asks about
-        if any(c.focus and hit.coverage.get(c.label, 0) < NEIGHBOUR_CREDIT for c in q.concepts):
+        if any(
+            c.focus and hit.coverage.get(c.label, 0) < NEIGHBOUR_CREDIT and not measured(c)
+            for c in q.concepts
+        ):
+            refuse(hit, "the focus is missing")
             continue  # the thing asked about is not what this sentence is about
+        if any(c.selector and hit.coverage.get(c.label, 0) < TRANSLATION_CREDIT for c in q.concepts):
+            refuse(hit, "a word choosing one value (inside, longest …) is not in the sentence")
+            continue
         sentence = index.texts[hit.sentence] or ""
         if _names_another(sentence, q, hit):
+            refuse(hit, "names another designator")
             continue  # a sentence about Crew-9 does not answer for Crew-8 named in the sentence before
         picked = candidates(sentence, q)
         if q.qtype in _VALUE_TYPES and not picked:
+            refuse(hit, "no value of the asked type")
             continue  # "how many" / "when" with no number or date here: this sentence cannot answer
         if q.qtype in _VALUE_TYPES and _other_subject(sentence, q, picked[0], hit.coverage):
+            refuse(hit, "the value is another subject's")
             continue  # a number about a module, a spacecraft or a person is not the station's
+        if q.qtype in _VALUE_TYPES:
+            # "how heavy" / "how long is it": a value in the unit asked for says the measure itself
+            score += (
+                sum(
+                    weights[c.label] * (1.0 - hit.coverage.get(c.label, 0.0))
+                    for c in q.concepts
+                    if measured(c)
+                )
+                / total_weight
+            )
         if q.qtype in _TYPED:
             score += (0.1 + 0.05 * _strength(picked[0], q)) if picked else -0.3
         if q.qtype == "why":
             sentence, score = _cause(index, hit, sentence, score)
+        refuse(hit, f"score {score:.2f} value {picked[0].surface if picked else None!r}")
         if best is None or score > best.score:
             best = Found(hit, q, _lead_text(picked, q), sentence, language_of(sentence), score)
     if best is None or best.score < THRESHOLD:

@@ -122,6 +122,21 @@ def event_words() -> list[str]:
     return list(_data().get("events", []))
 
 
+def peoples() -> list[str]:
+    """Countries and their peoples: words that qualify a question, not names (``peoples`` in the data file)."""
+    return list(_data().get("peoples", []))
+
+
+def vehicles() -> list[str]:
+    """Spacecraft, modules and stations by name (``vehicles`` in the data file)."""
+    return list(_data().get("vehicles", []))
+
+
+def selectors() -> list[str]:
+    """Words that pick one value of a measure ("inside", "longest"; ``selectors`` in the data file)."""
+    return list(_data().get("selectors", []))
+
+
 def domain_words() -> list[str]:
     """Chinese words of the synonym table, added to jieba's dictionary so they are cut whole."""
     return [w for group in _synonym_groups() for w in group if _HAN_RE.search(w) and len(w) >= 2]

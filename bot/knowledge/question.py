@@ -340,6 +340,7 @@ def analyse(question: str) -> Question:
     for run in HAN_RUN_RE.findall(text):
         proper |= _proper_zh(run)
     concepts: list[Concept] = []
+    designator_names = {t.term.rpartition("-")[0] for t in terms(text) if "-" in t.term}  # 神舟 of 神舟-13
     seen: set[str] = set()
     words: set[str] = set()
 
@@ -352,7 +353,10 @@ def analyse(question: str) -> Question:
         # an ordinal ("第二次", "second") tells one event from another like a designator: it must be there
         # (unless the question offers several: "her first, second or third?")
         ordinal = bool(_ORDINAL.fullmatch(term.term)) and len(_ORDINAL_ANY.findall(text)) == 1
-        entity = strict or term.term in proper or ordinal
+        named = term.term in proper or (
+            term.zh and term.term in _vehicles() and term.term not in designator_names
+        )
+        entity = strict or (named and term.term not in _peoples()) or ordinal
         cap = 1.0 if term.term in given_names or term.term in _light() else None
         same, other = alternatives
         if ordinal and term.zh:
@@ -367,6 +371,7 @@ def analyse(question: str) -> Question:
                 strict=strict,
                 weight_cap=cap,
                 translations=frozenset(other),
+                selector=term.term in _selectors(),
             )
         )
 
@@ -460,6 +465,22 @@ def _focus(text: str, language: str, qtype: str, detail: str | None, unit: str |
 @functools.cache
 def _light() -> frozenset[str]:
     return frozenset(stem(w) for w in bilingual.light_words())
+
+
+@functools.cache
+def _peoples() -> frozenset[str]:
+    return frozenset(w if has_han(w) else stem(w.lower()) for w in bilingual.peoples())
+
+
+@functools.cache
+def _selectors() -> frozenset[str]:
+    return frozenset(w if has_han(w) else stem(w) for w in bilingual.selectors())
+
+
+@functools.cache
+def _vehicles() -> frozenset[str]:
+    """Chinese names of spacecraft and modules."""
+    return frozenset(w for w in bilingual.vehicles() if has_han(w))
 
 
 @functools.cache

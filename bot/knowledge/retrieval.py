@@ -29,10 +29,9 @@ TRANSLATION_CREDIT = 0.85  # a dictionary rendering is a little less sure than t
 _COMMON_SHARE = 0.04  # concepts in more than 4% of sentences are checked, not iterated
 _CANDIDATES = 40
 _COMMON_SCAN = 1000
-_GENERATORS = 3
-_SET_BELOW = 200  # postings shorter than this are made sets for scoring; longer ones are bisected  # concepts whose postings are read to find candidates
+_GENERATORS = 3  # concepts whose postings are read to find candidates
 FUZZY_CUTOFF = 84  # rapidfuzz ratio: one or two letters off in a name of eight
-ABSENT_WEIGHT = 1.3
+ABSENT_WEIGHT = 1.0
 
 
 @dataclass
@@ -46,13 +45,16 @@ class Concept:
     focus: bool = False  # the thing asked about: an answer must mention it
     weight_cap: float | None = None
     translations: frozenset[str] = frozenset()  # dictionary renderings in the other language
+    selector: bool = False  # picks one value of a measure ("inside", "longest"): the sentence must say it
 
     @property
     def every(self) -> frozenset[str]:
         return self.alternatives | self.translations
 
 
-_Prepared = list[tuple[list[set[int] | array], frozenset[str], float]]
+_Prepared = list[
+    tuple[set[int], frozenset[str], float]
+]  # per term group: sentences holding it, terms, credit
 
 
 @dataclass
@@ -209,43 +211,50 @@ class SentenceIndex:
         return found
 
     # --- scoring ----------------------------------------------------------------------------
-    def _prepare(self, concept: Concept) -> _Prepared:
-        """The concept's postings, looked up once per search (sets for the short ones)."""
-        groups = []
-        for terms, factor in ((concept.alternatives, 1.0), (concept.translations, TRANSLATION_CREDIT)):
-            postings = [self.postings[t] for t in terms if t in self.postings]
-            members = [set(p) if len(p) <= _SET_BELOW else p for p in postings]
-            groups.append((members, frozenset(terms), factor))
-        return groups
+    def _hits(self, terms: Iterable[str], query: list[int], query_set: set[int]) -> set[int]:
+        """The sentences of ``query`` (sorted) that hold one of ``terms``."""
+        found: set[int] = set()
+        for term in terms:
+            posting = self.postings.get(term)
+            if not posting:
+                continue
+            if len(posting) <= 8 * len(query):
+                found.update(query_set.intersection(posting))  # a short posting: read it whole
+            else:
+                size = len(posting)
+                for sid in query:  # a long one: look each queried sentence up
+                    i = bisect_left(posting, sid)
+                    if i < size and posting[i] == sid:
+                        found.add(sid)
+        return found
+
+    def _prepare(self, concept: Concept, query: list[int], query_set: set[int]) -> _Prepared:
+        """Which of the queried sentences hold the concept itself, and which a translation of it."""
+        return [
+            (self._hits(terms, query, query_set), terms, factor)
+            for terms, factor in ((concept.alternatives, 1.0), (concept.translations, TRANSLATION_CREDIT))
+            if terms
+        ]
 
     @staticmethod
-    def _contains(members: set[int] | array, sid: int) -> bool:
-        if isinstance(members, set):
-            return sid in members
-        i = bisect_left(members, sid)
-        return i < len(members) and members[i] == sid
-
-    def _credit(self, prepared: _Prepared, sid: int, entry: ArticleEntry) -> float:
+    def _credit(prepared: _Prepared, sid: int, entry: ArticleEntry) -> float:
+        """Full credit for the concept in the sentence, partial in the title or a neighbour."""
         best = 0.0
-        for members, terms, factor in prepared:
-            if terms:
-                best = max(best, factor * self._place_credit(members, terms, sid, entry))
+        for hits, terms, factor in prepared:
+            if sid in hits:
+                credit = 1.0
+            elif not entry.title_terms.isdisjoint(terms):
+                credit = TITLE_CREDIT
+            else:
+                credit = 0.0
+                para = entry.paragraphs[sid - entry.first]
+                for other in (sid - 1, sid + 1, sid - 2):
+                    if other in hits and entry.first <= other < entry.last:
+                        if entry.paragraphs[other - entry.first] == para:
+                            credit = NEIGHBOUR_CREDIT if other != sid - 2 else NEIGHBOUR_CREDIT * 0.75
+                            break
+            best = max(best, factor * credit)
         return best
-
-    def _place_credit(
-        self, members: list[set[int] | array], terms: frozenset[str], sid: int, entry: ArticleEntry
-    ) -> float:
-        contains = self._contains
-        if any(contains(m, sid) for m in members):
-            return 1.0
-        if not entry.title_terms.isdisjoint(terms):
-            return TITLE_CREDIT
-        para = entry.paragraphs[sid - entry.first]
-        for other in (sid - 1, sid + 1, sid - 2):
-            if entry.first <= other < entry.last and entry.paragraphs[other - entry.first] == para:
-                if any(contains(m, other) for m in members):
-                    return NEIGHBOUR_CREDIT if other != sid - 2 else NEIGHBOUR_CREDIT * 0.75
-        return 0.0
 
     def _sole_designator(self, concept: Concept, entry: ArticleEntry) -> float:
         """:data:`ARTICLE_CREDIT` when the article names the designator and no other of the same name."""
@@ -283,8 +292,12 @@ class SentenceIndex:
                 seen.update(posting[-_COMMON_SCAN:] if len(posting) > _COMMON_SCAN else posting)
             weight = weights[i]
             get = rough.get
-            for sid in seen:
-                rough[sid] = get(sid, 0.0) + weight
+            if not rough:
+                rough = dict.fromkeys(seen, weight)
+                get = rough.get
+            else:
+                for sid in seen:
+                    rough[sid] = get(sid, 0.0) + weight
             if len(seen) <= _COMMON_SCAN:  # the sentence after a match may carry the answer
                 half = weight * 0.5
                 for sid in seen:
@@ -298,19 +311,21 @@ class SentenceIndex:
                     for sid in range(titled_entry.first, titled_entry.last):
                         rough[sid] = rough.get(sid, 0.0) + weights[i] * 0.4
         allowed = set(scopes)
-        prepared = [self._prepare(c) for c in concepts]
-        candidates = sorted(rough, key=rough.__getitem__, reverse=True)
-        hits: list[Hit] = []
-        checked = 0
-        for sid in candidates:
-            if checked >= _CANDIDATES:
+        chosen: list[tuple[int, ArticleEntry]] = []
+        for sid in sorted(rough, key=rough.__getitem__, reverse=True):
+            if len(chosen) >= _CANDIDATES:
                 break
             if sid < 0 or sid >= len(self.texts) or self.texts[sid] is None:
                 continue
             entry = self.articles.get(self.owner[sid])
-            if entry is None or entry.guild_id not in allowed:
-                continue
-            checked += 1
+            if entry is not None and entry.guild_id in allowed:
+                chosen.append((sid, entry))
+        # Every concept is looked up once for the candidates and the neighbours that may lend it.
+        query_set = {other for sid, _ in chosen for other in (sid - 2, sid - 1, sid, sid + 1)}
+        query = sorted(query_set)
+        prepared = [self._prepare(c, query, query_set) for c in concepts]
+        hits: list[Hit] = []
+        for sid, entry in chosen:
             coverage = {}
             score = 0.0
             for concept, prep, weight in zip(concepts, prepared, weights, strict=True):

@@ -22,7 +22,7 @@ import Stemmer
 log = logging.getLogger(__name__)
 
 # Bump when the terms a text yields change: stored parses with another version are analysed again.
-TERMS_VERSION = 4
+TERMS_VERSION = 5
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 HAN_RE = re.compile(f"[{HAN}]")
@@ -280,11 +280,25 @@ class Term:
     zh: bool
 
 
+def _accent_table() -> dict[int, str]:
+    """Latin letters with accents to their plain letter, one for one ("López-Alegría" → "Lopez-Alegria")."""
+    table = {}
+    for code in range(0xC0, 0x250):
+        plain = unicodedata.normalize("NFKD", chr(code))
+        if len(plain) > 1 and plain[0].isascii() and plain[0].isalpha():
+            table[code] = plain[0]
+    return table
+
+
+_ACCENTS = _accent_table()
+
+
 def latin_terms(text: str) -> list[Term]:
     out: list[Term] = []
-    for match in _LATIN_RE.finditer(text):
-        raw = match.group(0).strip(".")
-        low = raw.lower().replace("’", "'")
+    folded = text.translate(_ACCENTS)  # the same length: spans still point into ``text``
+    for match in _LATIN_RE.finditer(folded):
+        raw = text[match.start() : match.end()].strip(".")  # as written, for reading answers
+        low = match.group(0).strip(".").lower().replace("’", "'")
         if low.endswith("'s"):
             low = low[:-2]
         low = low.strip("'")

@@ -388,3 +388,63 @@ def test_a_ship_prefix_does_not_end_a_sentence() -> None:
         "The ship, named the S.S. John Glenn after the astronaut, arrived on Sunday.",
         "It docked an hour later.",
     ]
+
+
+PRIVATE_EN = """---
+title: "Private Crew Arrives at the Station"
+date: 2034-03-11
+source: Example Orbit Weekly
+---
+
+A Dragon spacecraft carrying four private astronauts docked with the International Space Station on Saturday. Mission commander Inés Muñoz-Ibáñez, a former NASA astronaut, leads the crew.
+
+The Dragon held 15 meters from the station for about 30 minutes while controllers fixed a video link. The Russian cosmonaut Pavel Drozdov opened the hatch of the Zvezda module about two hours later.
+
+The crew will spend ten days aboard. The temperature on the sunlit side of the capsule reached 90 degrees C during the approach.
+"""
+
+
+@pytest.fixture(scope="module")
+def private() -> KnowledgeIndex:
+    idx = KnowledgeIndex()
+    idx.add_article(1, parse_article(PRIVATE_EN.encode(), filename="private.md"), guild_id=None)
+    idx.add_article(2, parse_article(NAUKA_EN.encode(), filename="nauka.md"), guild_id=None)
+    return idx
+
+
+def test_a_name_typed_without_its_accents_is_found(private: KnowledgeIndex) -> None:
+    found, reply, _lead = ask(private, "what did munoz-ibanez lead")
+    assert found and "Muñoz-Ibáñez" in reply
+
+
+def test_a_chinese_name_with_no_english_rendering_does_not_shut_out_an_english_article(
+    private: KnowledgeIndex,
+) -> None:
+    # "穆尼奥斯" (Muñoz) is in no dictionary: the English article is judged on the rest of the question.
+    found, _reply, lead = ask(private, "穆尼奥斯带领的私人乘组要在空间站待多少天？")
+    assert found and lead == "10天"
+
+
+def test_a_nationality_qualifies_the_question_it_is_not_a_required_name(private: KnowledgeIndex) -> None:
+    found, _reply, lead = ask(private, "Which Russian cosmonaut opened the hatch?")
+    assert found and lead is not None and "Pavel Drozdov" in lead
+
+
+def test_a_word_for_the_measure_is_said_by_a_value_in_its_unit(private: KnowledgeIndex) -> None:
+    found, _reply, lead = ask(
+        private, "how far from the station did the dragon wait while they fixed the video"
+    )
+    assert found and lead is not None and "15 meters" in lead
+    found, _reply, lead = ask(private, "how heavy is the nauka lab")
+    assert found and lead is not None and "20 t" in lead
+
+
+def test_a_word_choosing_one_value_must_be_in_the_sentence(private: KnowledgeIndex) -> None:
+    # The capsule's *sunlit side* reached 90 °C: that is not the temperature *inside* it.
+    assert not ask(private, "What was the temperature inside the capsule?")[0]
+    assert ask(private, "What temperature did the sunlit side of the capsule reach?")[0]
+
+
+def test_a_chinese_vehicle_name_must_be_in_the_article(private: KnowledgeIndex) -> None:
+    # 梦天 (Mengtian) is in no article: the Nauka module's mass is not its answer.
+    assert not ask(private, "梦天实验舱有多重？")[0]
