@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import bot.knowledge.bilingual as bilingual
 from bot.knowledge.extract import about_something_else
 from bot.knowledge.extraction import (
     Extracted,
@@ -25,8 +26,16 @@ from bot.knowledge.extraction import (
     quantities,
     quoted_zh,
 )
-from bot.knowledge.question import Question, analyse
-from bot.knowledge.retrieval import NEIGHBOUR_CREDIT, TRANSLATION_CREDIT, Concept, Hit, Scope, SentenceIndex
+from bot.knowledge.question import Question, analyse, event_words_zh, is_event
+from bot.knowledge.retrieval import (
+    NEIGHBOUR_CREDIT,
+    TRANSLATION_CREDIT,
+    ArticleEntry,
+    Concept,
+    Hit,
+    Scope,
+    SentenceIndex,
+)
 from bot.knowledge.text import EN_STOPWORDS, HAN_RE, designator_numbers, language_of, normalise, stem, terms
 
 THRESHOLD = 0.56
@@ -36,6 +45,8 @@ UNCHECKED_PENALTY = (
 _EXAMINED = 15  # best-ranked sentences checked for entities, subject and a value
 _TYPED = {"quantity", "duration", "distance", "height", "age", "speed", "when", "who", "where"}
 _VALUE_TYPES = {"quantity", "duration", "distance", "height", "age", "speed", "when"}
+_ZH_COUNTERS = frozenset("名位个次架艘颗项块条只人")
+_ZH_NUMERALS = "零〇一二两三四五六七八九十百千万"
 _TIME_UNITS = {"day", "hour", "minut", "month", "year", "week", "second", "time"}
 _DISTANCE_UNITS = {
     "kilomet",
@@ -114,8 +125,41 @@ def _quantity_pick(cands: list[Extracted], question: Question) -> list[Extracted
             score += 1
         ranked.append((score, cand))
     ranked = [(score, cand) for score, cand in ranked if _unit_fits(cand, question)]
-    ranked.sort(key=lambda x: (-x[0], x[1].start))
+    ranked.sort(key=lambda x: -x[0])  # stable: among equals, the nearest to the question's words first
     return [c for _, c in ranked]
+
+
+def _anchors(sentence: str, question: Question) -> list[int]:
+    """Where the sentence says words of the question (the thing asked about and its qualifiers)."""
+    wanted = {t for c in question.concepts if not c.focus for t in c.every}
+    found = [
+        m.start() for m in re.finditer(r"[A-Za-z][A-Za-z'-]*", sentence) if stem(m.group(0).lower()) in wanted
+    ]
+    for word in wanted:
+        if HAN_RE.search(word):
+            found.extend(m.start() for m in re.finditer(re.escape(word), sentence))
+    return found
+
+
+def _nearest_role(people: list[Extracted], sentence: str, question: Question) -> list[Extracted]:
+    """ "Who is the payload specialist": of the names listed, the one next to that role first."""
+    role = next((c for c in question.concepts if c.focus), None)
+    if role is None or len(people) < 2:
+        return people
+    low = sentence.lower()
+    spots = [m.end() for w in role.every if len(w) >= 2 for m in re.finditer(re.escape(w), low)]
+    if not spots:
+        return people
+    return sorted(people, key=lambda c: min(abs(c.start - spot) for spot in spots))
+
+
+def _by_nearness(cands: list[Extracted], sentence: str, question: Question) -> list[Extracted]:
+    """Values ordered by their distance to the question's words: "flights in 1996, 2000 and 2009, and a
+    Russian Soyuz flight in 2013" answers "when did he fly a Soyuz" with 2013."""
+    anchors = _anchors(sentence, question)
+    if not anchors or len(cands) < 2:
+        return cands
+    return sorted(cands, key=lambda c: min(abs(c.start - a) for a in anchors))
 
 
 _MASS_UNITS = {"kilogram", "kg", "ton", "tonn", "t", "pound", "lb", "吨", "gram"}
@@ -153,14 +197,49 @@ def _unit_fits(cand: Extracted, question: Question) -> bool:
     return True
 
 
+_ZH_PLACE_KINDS = {
+    "着陆场": "landing site",
+    "发射场": "launch site",
+    "发射中心": "launch center",
+    "航天中心": "space center",
+    "训练中心": "training center",
+    "中心": "center",
+    "基地": "base",
+    "港": "port",
+    "频道": "channel",
+    "海域": "waters",
+    "海": "sea",
+}
+_ZH_PLACE_RE = re.compile(
+    f"[\u4e00-\u9fff]{{2,12}}?({'|'.join(sorted(_ZH_PLACE_KINDS, key=len, reverse=True))})"
+)
+# what comes before a place name in a Chinese sentence ("返回东风着陆场", "于文昌发射场"): not part of it
+_ZH_BEFORE_PLACE = re.compile(
+    r".*(?:返回|抵达|到达|降落|着陆|飞往|前往|运抵|位于|在|于|到|至|从|自|的|月|日)"
+)
+
+
+def _zh_places(sentence: str) -> list[Extracted]:
+    """ "东风着陆场", "文昌发射场": a name and the kind of place, in English "Dongfeng landing site"."""
+    out = []
+    for match in _ZH_PLACE_RE.finditer(sentence):
+        head = _ZH_BEFORE_PLACE.match(match.group(0)[: -len(match.group(1))])
+        start = match.start() + (head.end() if head else 0)
+        name = sentence[start : match.start(1)]
+        if len(name) < 2:
+            continue
+        surface = sentence[start : match.end()]
+        reading = bilingual.name_pinyin(name)  # a place is read as one word: "Dongfeng", not "Dong Feng"
+        en = f"{reading.replace(' ', '').capitalize() if reading else name} {_ZH_PLACE_KINDS[match.group(1)]}"
+        out.append(Extracted(surface, en, surface, start))
+    return out
+
+
 def _place_candidates(sentence: str, question: Question) -> list[Extracted]:
     out: list[Extracted] = []
     if HAN_RE.search(sentence):
         out.extend(chinese_names(sentence, ("ns",)))
-        for match in re.finditer(
-            r"[\u4e00-\u9fff]{2,12}(?:发射场|航天中心|训练中心|中心|基地|发射中心|港|频道|海域|海)", sentence
-        ):
-            out.append(Extracted(match.group(0), match.group(0), match.group(0), match.start()))
+        out.extend(_zh_places(sentence))
         out.extend(c for c in quoted_zh(sentence) if re.fullmatch(r"[A-Za-z][\w .'-]+", c.surface))
     for match in re.finditer(
         r"\b(?:in|at|from|off|near|to|into|on) (?:the )?((?:[A-Z][\w’'.-]*)(?:\s+(?:of\s+(?:the\s+)?)?[A-Z][\w’'.-]*)*)",
@@ -191,13 +270,36 @@ def _is_offset(sentence: str, cand: Extracted) -> bool:
     return bool(_OFFSET_AFTER.match(sentence, end) or _OFFSET_BEFORE.search(sentence, 0, cand.start))
 
 
+def _another_event(sentence: str, date: Extracted, question: Question) -> bool:
+    """The date is told of another event than the one asked about: "launched … on June 14 has docked"
+    (in English the event comes before its date), "计划于今年11月返回" (in Chinese after it)."""
+    asked = next((c for c in question.concepts if c.focus), None)
+    if asked is None or not is_event(asked.label):
+        return False
+    same = asked.every | {asked.label}
+    if HAN_RE.search(sentence[date.start : date.start + len(date.surface)]):
+        after = sentence[date.start + len(date.surface) :]
+        told = [(after.find(w), w) for w in event_words_zh() if w in after]
+        event = min(told)[1] if told else None
+    else:
+        before = sentence[: date.start]
+        told_en = [(m.start(), stem(m.group(0).lower())) for m in re.finditer(r"[A-Za-z]+", before)]
+        events = [word for _, word in told_en if is_event(word)]
+        event = events[-1] if events else None
+    return event is not None and event not in same
+
+
 def candidates(sentence: str, question: Question) -> list[Extracted]:
     qtype = question.qtype
     if qtype in ("quantity", "duration", "distance", "height", "age", "speed"):
         named = designator_numbers(sentence)
+        if qtype == "quantity":  # the 17 of "Nov. 17" counts nothing
+            named += [(d.start, d.start + len(d.surface)) for d in dates(sentence) if d.unit != "time"]
         found = [
             c
-            for c in _quantity_pick(_fresh(quantities(sentence), question), question)
+            for c in _quantity_pick(
+                _by_nearness(_fresh(quantities(sentence), question), sentence, question), question
+            )
             if not any(start <= c.start < end for start, end in named)  # the 6 of "Kounotori 6"
             and not _CLOCK_AFTER.match(sentence, c.start + len(c.surface))  # the 3 of "3:24 a.m."
         ]
@@ -206,13 +308,14 @@ def candidates(sentence: str, question: Question) -> list[Extracted]:
             found = [c for c in found if not _is_offset(sentence, c) and not c.surface.endswith("old")]
         return found
     if qtype == "when":
-        found = _fresh(dates(sentence), question)
+        found = [d for d in _fresh(dates(sentence), question) if not _another_event(sentence, d, question)]
+        found = _by_nearness(found, sentence, question)
         if question.detail == "time":
             found = [c for c in found if c.unit == "time"]
         elif question.detail == "year":
             found = [c for c in found if re.search(r"(?:19|20)\d{2}", c.surface)]
         else:
-            found.sort(key=lambda c: (c.unit == "time", c.start))
+            found.sort(key=lambda c: c.unit == "time")
         return found
     if qtype == "who":
         if HAN_RE.search(sentence):
@@ -225,7 +328,7 @@ def candidates(sentence: str, question: Question) -> list[Extracted]:
             ]
             if question.detail == "company":
                 people = [c for c in _fresh(proper_phrases(sentence), question) if " " in c.surface] + people
-        return people
+        return _nearest_role(people, sentence, question)
     if qtype == "where":
         return _fresh(_place_candidates(sentence, question), question)
     if qtype == "what":
@@ -235,6 +338,30 @@ def candidates(sentence: str, question: Question) -> list[Extracted]:
         found = [c for c in found if not (_value_terms(c.surface) <= question.words)]
         return _next_to_class_noun(sentence, question, found) + found
     return []
+
+
+def _article_people(index: SentenceIndex, entry: ArticleEntry) -> dict[str, Extracted]:
+    """The people an English article names in full, by surname: "Glover is the pilot" is Victor Glover."""
+    derived = index.derived.setdefault(entry.article_id, {})
+    found: dict[str, Extracted] | None = derived.get("people")
+    if found is None:
+        found = {}
+        for text in index.texts[entry.first : entry.last]:
+            for person in people_en(text or "", set()):
+                words = person.surface.split()
+                if len(words) >= 2:
+                    found.setdefault(words[-1], person)
+        derived["people"] = found
+    return found
+
+
+def _surnames(sentence: str, question: Question, people: dict[str, Extracted]) -> list[Extracted]:
+    out = []
+    for match in re.finditer(r"\b[A-Z][a-z]+(?:-[A-Z][a-z]+)?\b", sentence):
+        person = people.get(match.group(0))
+        if person is not None and not (_value_terms(person.surface) & question.words):
+            out.append(Extracted(person.surface, person.en, person.zh, match.start()))
+    return out
 
 
 def _respell(index: SentenceIndex, question: Question) -> None:
@@ -351,7 +478,7 @@ def _lead_text(picked: Sequence[Extracted], question: Question) -> str | None:
     if not picked:
         return None
     zh = question.language == "zh"
-    if question.qtype == "who" and len(picked) > 1:
+    if question.qtype == "who" and len(picked) > 1 and not any(c.focus for c in question.concepts):
         names = []
         for cand in picked[:4]:
             name = cand.zh if zh else cand.en
@@ -397,9 +524,19 @@ def _best(index: SentenceIndex, q: Question, hits: list[Hit], trace: list[str] |
     weights = {c.label: index.concept_weight(c) for c in q.concepts}
     total_weight = sum(weights.values()) or 1.0
     plain = [c for c in q.concepts if not c.entity]
+    # what the sentence itself must say one of: a word of the question, or a person or thing it names
+    # ("Hopkins, 51, is on his second spaceflight"), not only a mission's designator
+    carriers = [c for c in q.concepts if not c.strict]
 
     def measured(concept: Concept) -> bool:  # a word naming the measure asked for (its value must be here)
         return q.qtype in _VALUE_TYPES and concept.label in _MEASURES
+
+    def counted(concept: Concept, sentence: str) -> bool:  # "多少名" answered by "228名": the counter is said
+        return (
+            concept.label == q.unit
+            and concept.label in _ZH_COUNTERS
+            and bool(re.search(rf"[\d{_ZH_NUMERALS}]\s*{re.escape(concept.label)}", sentence))
+        )
 
     for hit in hits[:_EXAMINED]:
         verdicts = {c.label: _entity_ok(c, hit, index) for c in q.concepts if c.entity or c.weight_cap}
@@ -411,11 +548,15 @@ def _best(index: SentenceIndex, q: Question, hits: list[Hit], trace: list[str] |
         if unknown:  # judge the article on the rest of the question, more strictly
             drop = sum(weights[label] for label in unknown)
             score = min(1.0, score * total_weight / max(total_weight - drop, 1e-6)) - UNCHECKED_PENALTY
-        if plain and not any(hit.coverage.get(c.label, 0) >= TRANSLATION_CREDIT for c in plain):
+        if plain and not any(hit.coverage.get(c.label, 0) >= TRANSLATION_CREDIT for c in carriers):
             refuse(hit, "no word of the question in the sentence itself")
             continue  # the sentence itself must say something the question asks about
+        sentence = index.texts[hit.sentence] or ""
         if any(
-            c.focus and hit.coverage.get(c.label, 0) < NEIGHBOUR_CREDIT and not measured(c)
+            c.focus
+            and hit.coverage.get(c.label, 0) < NEIGHBOUR_CREDIT
+            and not measured(c)
+            and not counted(c, sentence)
             for c in q.concepts
         ):
             refuse(hit, "the focus is missing")
@@ -423,11 +564,18 @@ def _best(index: SentenceIndex, q: Question, hits: list[Hit], trace: list[str] |
         if any(c.selector and hit.coverage.get(c.label, 0) < TRANSLATION_CREDIT for c in q.concepts):
             refuse(hit, "a word choosing one value (inside, longest …) is not in the sentence")
             continue
-        sentence = index.texts[hit.sentence] or ""
         if _names_another(sentence, q, hit):
             refuse(hit, "names another designator")
             continue  # a sentence about Crew-9 does not answer for Crew-8 named in the sentence before
         picked = candidates(sentence, q)
+        if q.qtype == "who" and hit.article.language == "en" and not HAN_RE.search(sentence):
+            named = {c.surface for c in picked}
+            more = [
+                c
+                for c in _surnames(sentence, q, _article_people(index, hit.article))
+                if c.surface not in named
+            ]
+            picked = sorted(picked + more, key=lambda c: c.start)
         if q.qtype in _VALUE_TYPES and not picked:
             refuse(hit, "no value of the asked type")
             continue  # "how many" / "when" with no number or date here: this sentence cannot answer

@@ -353,7 +353,7 @@ def _zh_person(name: str) -> str:
 
 _ZH_ROLL_RE = re.compile(
     "(?:航天员|宇航员|乘员|指令长|飞行工程师|载荷专家|局长|发言人|主席|总统|总理|部长|主任|署长|制片人|导演)"
-    "((?:[\u4e00-\u9fff]{2,3}、)*[\u4e00-\u9fff]{2,3}?)(?=[将和与在的曾于表说称，,。、]|$)"
+    "((?:[\u4e00-\u9fff]{2,3}、)*[\u4e00-\u9fff]{2,3}?)(?=[将和与在的曾于表说称是为也等组，,。、]|$)"
 )
 # Characters that begin or end a phrase jieba's HMM glued together ("另据", "上待"), never a name.
 _NOT_IN_NAMES = frozenset("上下里中内外在待了的着过把被将和与给对从向是有要会能就都也又还去来到据另该此其")
@@ -413,6 +413,8 @@ def _not_a_person(word: str, sentence: str, start: int, book: bilingual.Dictiona
         return True
     if start > 0 and sentence[start - 1].isdigit():
         return True
+    if re.search(r"(?:记者|編輯|编辑|通讯员|摄影|撰稿|报道)\s*$", sentence[max(0, start - 4) : start]):
+        return True  # the byline of the report ("(记者陈畅)"), not a person of the story
     tag = book.zh_tags.get(word, ("",))[0]
     return known_word(word) and not tag.startswith("nr") and word not in book.zh_proper
 

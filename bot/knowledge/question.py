@@ -154,9 +154,17 @@ def clean(question: str) -> str:
     return text.strip(" \t?？!！。.,，") or normalise(question).strip()
 
 
+_LEADING_WH = re.compile(r"\s*(where|when|who(?:m|se)?)\b", re.I)
+
+
 def _qtype_en(text: str) -> tuple[str, str | None]:
     if _WHY_EN.search(text):
         return "why", None
+    leading = _LEADING_WH.match(text)  # "Where will they land when they come home": the first word asks
+    if leading and leading.group(1).lower() == "where":
+        return "where", None
+    if leading and leading.group(1).lower().startswith("who"):
+        return "who", None
     if _WHEN_TIME_EN.search(text):
         return "when", "time"
     if _WHEN_YEAR_EN.search(text):
@@ -284,6 +292,12 @@ def _alternatives_zh(word: str) -> tuple[set[str], set[str]]:
 _TRANSLATIONS = 4
 
 
+_CALENDAR = frozenset(
+    "january february march april may june july august september october november december jan feb mar apr "
+    "jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday".split()
+)
+
+
 def _proper_en(original: str) -> tuple[set[str], set[str]]:
     """Terms of capitalised words after the first: (names that must be in the article, given names).
 
@@ -299,10 +313,18 @@ def _proper_en(original: str) -> tuple[set[str], set[str]]:
         before = original[: match.start()].strip()
         if not before and not re.search(r"\d", words[0]) and not words[0].isupper():
             words = words[1:]  # the question's first word is capitalised anyway
-        found = [t.term for w in words for t in terms(normalise(w)) if t.term not in EN_STOPWORDS]
+        found = [
+            t.term
+            for w in words
+            if w.lower().strip(".") not in _CALENDAR  # "the March spacewalk": a month, not a name
+            for t in terms(normalise(w))
+            if t.term not in EN_STOPWORDS
+        ]
         if not found:
             continue
-        people_like = len(found) >= 2 and all(w[:1].isupper() and w[1:].islower() for w in words[-2:])
+        people_like = len(found) >= 2 and all(
+            w[:1].isupper() and w[1:].islower() and w.isalpha() for w in words[-2:]
+        )  # "Tom Marshburn", not "Crew-1 Dragon"
         if people_like:
             given.update(found[:-1])
             required.add(found[-1])
@@ -487,6 +509,16 @@ def _vehicles() -> frozenset[str]:
 def _events() -> tuple[frozenset[str], tuple[str, ...]]:
     words = bilingual.event_words()
     return frozenset(stem(w) for w in words if not has_han(w)), tuple(w for w in words if has_han(w))
+
+
+def is_event(word: str) -> bool:
+    """Whether a (stemmed) word names what happens to a mission: launch, dock, 发射 …"""
+    latin, chinese = _events()
+    return word in latin or word in chinese
+
+
+def event_words_zh() -> tuple[str, ...]:
+    return _events()[1]
 
 
 def _event_of(text: str, language: str) -> str | None:

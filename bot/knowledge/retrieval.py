@@ -16,6 +16,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 Scope = int | None
 
@@ -87,6 +88,9 @@ class SentenceIndex:
         self.live = 0
         self.dead = 0
         self.designators: dict[str, set[str]] = {}  # "crew" -> {"crew-7", "crew-8"}: ever indexed
+        # what answering reads out of one article as a whole (its people by surname …), by article id and
+        # kind: computed when first needed, dropped when the article changes
+        self.derived: dict[int, dict[str, Any]] = {}
         self._vocabulary: dict[str, list[str]] = {}  # first letter -> words, for fuzzy matching
         self._vocabulary_size = -1
 
@@ -136,6 +140,7 @@ class SentenceIndex:
         self.live += len(sentences)
 
     def remove(self, article_id: int) -> bool:
+        self.derived.pop(article_id, None)
         entry = self.articles.pop(article_id, None)
         if entry is None:
             return False

@@ -305,7 +305,7 @@ def latin_terms(text: str) -> list[Term]:
         if not low:
             continue
         designator = _DESIGNATOR_RE.match(low)
-        if designator and ("-" in low or len(low) <= 6):
+        if designator and ("-" in low or len(low) <= 12):  # "Crew-7", "MS22", "Canadarm2"
             out.append(Term(f"{designator['name']}-{designator['num']}", raw, False))
             continue
         if re.fullmatch(r"\d[\d,]*(?:\.\d+)?", low):

@@ -448,3 +448,94 @@ def test_a_word_choosing_one_value_must_be_in_the_sentence(private: KnowledgeInd
 def test_a_chinese_vehicle_name_must_be_in_the_article(private: KnowledgeIndex) -> None:
     # 梦天 (Mengtian) is in no article: the Nauka module's mass is not its answer.
     assert not ask(private, "梦天实验舱有多重？")[0]
+
+
+ROTATION_EN = """---
+title: "Crew-21 Arrives at the Station Aboard Dragon Fortitude"
+date: 2035-02-20
+source: Example Orbit Weekly
+---
+
+The Crew-21 Dragon, named Fortitude by its crew, docked with the International Space Station on Feb. 19 after a 26-hour trip. Its launch was on Feb. 18 from Florida.
+
+NASA astronauts Laura Whitcombe and Dev Malhotra fly with Japanese astronaut Sora Inagaki. Whitcombe is the spacecraft commander. Malhotra is the pilot. Inagaki, 49, is on his third flight.
+
+The station now holds nine people, the most since Nov. 17 of last year. Inagaki's earlier flights include shuttle missions in 2009 and 2012, and a Soyuz flight in 2016.
+
+The cargo ship Progress 95, launched on Feb. 10, has docked with the Zvezda module. The station's Canadarm 2 robotic arm is 57.7 feet long.
+"""
+
+CREW_ZH = """---
+title: "神舟三十号航天员乘组公布"
+date: 2035-05-01
+source: 示例航天新闻
+---
+
+新华社酒泉5月1日电(记者周明)据中国载人航天工程办公室消息,神舟三十号航天员乘组由指令长韩立新、航天飞行工程师宋佳和载荷专家桂远航组成。
+
+迄今共有312名航天员进入过太空。神舟三十号计划于5月20日发射,乘组在轨驻留约6个月,计划于今年11月返回东风着陆场。
+"""
+
+
+@pytest.fixture(scope="module")
+def rotation() -> KnowledgeIndex:
+    idx = KnowledgeIndex()
+    for i, (name, text) in enumerate([("crew21.md", ROTATION_EN), ("shenzhou30.md", CREW_ZH)], 1):
+        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    return idx
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        # one surname in the sentence is the person the article names in full
+        ("Who is the pilot of the Crew-21 Dragon?", "Dev Malhotra"),
+        # a person named in the sentence is what it says of the question ("Inagaki, 49, …")
+        ("How old is Sora Inagaki?", "49"),
+        # the date of the docking, not of the launch told in the same article
+        ("When did Progress 95 dock?", None),
+        # of several years, the one next to the words asked about
+        ("In what year did Inagaki fly on a Soyuz?", "2016"),
+        # "Nov. 17" is a date, not a count of people
+        ("How many people does the station hold now?", "nine"),
+        # "Canadarm2" and "Canadarm 2" are one name
+        ("How long is the Canadarm2 arm?", "57.7 feet"),
+    ],
+)
+def test_who_when_and_how_many_read_the_right_value(
+    rotation: KnowledgeIndex, question: str, lead: str | None
+) -> None:
+    found, _reply, got = ask(rotation, question)
+    if lead is None:
+        assert not found or (got is not None and "Feb. 10" not in got)
+    else:
+        assert found and got is not None and lead in got
+
+
+def test_a_month_before_a_noun_is_not_a_name(rotation: KnowledgeIndex) -> None:
+    # "the February docking": February is not a thing the article must name
+    found, _reply, lead = ask(rotation, "Who commanded the February docking of Crew-21?")
+    assert found and lead is not None and "Laura Whitcombe" in lead
+
+
+def test_where_asked_first_is_a_where_question(rotation: KnowledgeIndex) -> None:
+    found, _reply, lead = ask(rotation, "Where will the Shenzhou-30 crew land when they come home?")
+    assert found and lead is not None and "Dongfeng" in lead
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("迄今一共有多少名航天员进入过太空？", "312名"),  # the counter 名 is said by "312名"
+        ("神舟三十号的载荷专家是谁？", "桂远航"),  # a name after its role, before 是/组成
+        ("神舟三十号什么时候发射？", "5月20日"),  # not the return date in the same sentence
+    ],
+)
+def test_chinese_counters_roles_and_events(rotation: KnowledgeIndex, question: str, expected: str) -> None:
+    found, _reply, lead = ask(rotation, question)
+    assert found and lead is not None and expected in lead
+
+
+def test_the_reporter_of_a_dispatch_is_not_one_of_its_people(rotation: KnowledgeIndex) -> None:
+    found, _reply, lead = ask(rotation, "神舟三十号的指令长是谁？")
+    assert found and lead is not None and "韩立新" in lead and "周明" not in lead
