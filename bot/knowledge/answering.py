@@ -19,6 +19,7 @@ import bot.knowledge.bilingual as bilingual
 from bot.knowledge.extract import about_something_else
 from bot.knowledge.extraction import (
     Extracted,
+    _unit_key,
     chinese_names,
     dates,
     people_en,
@@ -26,8 +27,9 @@ from bot.knowledge.extraction import (
     quantities,
     quoted_zh,
 )
-from bot.knowledge.question import Question, analyse, event_words_zh, is_event
+from bot.knowledge.question import CALENDAR, Question, analyse, event_words_zh, is_event, vehicles_named
 from bot.knowledge.retrieval import (
+    ARTICLE_CREDIT,
     NEIGHBOUR_CREDIT,
     TRANSLATION_CREDIT,
     ArticleEntry,
@@ -94,11 +96,7 @@ def _fresh(cands: Sequence[Extracted], question: Question) -> list[Extracted]:
 
 def _quantity_pick(cands: list[Extracted], question: Question) -> list[Extracted]:
     qtype, unit = question.qtype, question.unit
-    unit_key = None
-    if unit:
-        from bot.knowledge.extraction import _unit_key
-
-        unit_key = _unit_key(unit)
+    unit_key = _unit_key(unit) if unit else None
     ranked = []
     for cand in cands:
         bare_year = cand.unit is None and re.fullmatch(r"(?:19|20)\d{2}", cand.surface.strip())
@@ -169,8 +167,6 @@ _MONEY_RE = re.compile(r"\$|dollar|美元|元|euro|€|£|pound|yen|rubl|亿|mil
 
 def _strength(cand: Extracted, question: Question) -> int:
     """2: the value carries the unit asked for ("how many orbits" → "3,184 orbits"); 1: it has a unit; 0."""
-    from bot.knowledge.extraction import _unit_key
-
     if question.unit and cand.unit == _unit_key(question.unit):
         return 2
     if question.qtype == "when" and question.detail == "time":
@@ -192,6 +188,10 @@ def _unit_fits(cand: Extracted, question: Question) -> bool:
         return unit == "year" or "old" in cand.surface or "岁" in cand.surface or unit == "age"
     if detail == "mass":
         return unit in _MASS_UNITS
+    if detail == "temperature":
+        return unit in ("c", "f", "degre", "度", "摄氏度", "华氏度") or "°" in cand.surface
+    if qtype == "quantity" and question.unit and _unit_key(question.unit) not in _TIME_UNITS:
+        return unit not in _TIME_UNITS  # "how many modules" is never "7 hours"
     if detail == "money":
         return bool(_MONEY_RE.search(cand.surface + " " + cand.en))
     return True
@@ -246,7 +246,7 @@ def _place_candidates(sentence: str, question: Question) -> list[Extracted]:
         sentence,
     ):
         surface = match.group(1).strip(" .,")
-        if surface.lower() in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"):
+        if surface.lower().rstrip(".") in CALENDAR:  # "in September", "on Monday": a time, not a place
             continue
         out.append(Extracted(surface, surface, surface, match.start(1)))
     return sorted(out, key=lambda c: c.start)
@@ -258,7 +258,22 @@ _OFFSET_AFTER = re.compile(
 )
 _OFFSET_BEFORE = re.compile(r"(?:提前|推迟|延迟|晚了|早了|提早)\s*$")
 _OFFSET_WORDS = frozenset(
-    {"ahead", "behind", "earli", "late", "later", "ago", "before", "提前", "推迟", "延迟"}
+    {
+        "ahead",
+        "behind",
+        "earli",
+        "late",
+        "later",
+        "ago",
+        "before",
+        "提前",
+        "推迟",
+        "延迟",
+        "晚了",
+        "早了",
+        "晚",
+        "早",
+    }
 )
 
 
@@ -308,7 +323,12 @@ def candidates(sentence: str, question: Question) -> list[Extracted]:
             found = [c for c in found if not _is_offset(sentence, c) and not c.surface.endswith("old")]
         return found
     if qtype == "when":
-        found = [d for d in _fresh(dates(sentence), question) if not _another_event(sentence, d, question)]
+        found = [
+            d
+            for d in _fresh(dates(sentence), question)
+            if not _another_event(sentence, d, question)
+            and not (d.start and re.match(r"[A-Za-z-]", sentence[d.start - 1]))  # the 10号 of "联盟MS-10号"
+        ]
         found = _by_nearness(found, sentence, question)
         if question.detail == "time":
             found = [c for c in found if c.unit == "time"]
@@ -579,6 +599,9 @@ def _best(index: SentenceIndex, q: Question, hits: list[Hit], trace: list[str] |
         if q.qtype in _VALUE_TYPES and not picked:
             refuse(hit, "no value of the asked type")
             continue  # "how many" / "when" with no number or date here: this sentence cannot answer
+        if q.qtype in _VALUE_TYPES and _another_vehicle(sentence, q, hit, picked[0]):
+            refuse(hit, "the value is another spacecraft's")
+            continue
         if q.qtype in _VALUE_TYPES and _other_subject(sentence, q, picked[0], hit.coverage):
             refuse(hit, "the value is another subject's")
             continue  # a number about a module, a spacecraft or a person is not the station's
@@ -625,6 +648,17 @@ def _cause(index: SentenceIndex, hit: Hit, sentence: str, score: float) -> tuple
         ):
             return after, score
     return sentence, score - 0.1
+
+
+def _another_vehicle(sentence: str, question: Question, hit: Hit, value: Extracted) -> bool:
+    """The question's designator is only somewhere in the article, and the sentence names another
+    spacecraft before the value: the value is that one's ("夢天實驗艙將於10月發射" in an article that
+    mentions 天舟五號 further on)."""
+    if not any(c.strict and hit.coverage.get(c.label, 0.0) <= ARTICLE_CREDIT for c in question.concepts):
+        return False
+    asked = " ".join(t for c in question.concepts for t in c.every) + " " + question.text.lower()
+    head = sentence[: value.start]
+    return any(name.lower() not in asked for name in vehicles_named(head))
 
 
 def _names_another(sentence: str, question: Question, hit: Hit) -> bool:

@@ -137,6 +137,11 @@ def selectors() -> list[str]:
     return list(_data().get("selectors", []))
 
 
+def sides() -> list[str]:
+    """Sides of a thing ("inside"): selectors when a measure is asked (``sides`` in the data file)."""
+    return list(_data().get("sides", []))
+
+
 def domain_words() -> list[str]:
     """Chinese words of the synonym table, added to jieba's dictionary so they are cut whole."""
     return [w for group in _synonym_groups() for w in group if _HAN_RE.search(w) and len(w) >= 2]

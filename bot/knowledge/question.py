@@ -53,6 +53,12 @@ _WHO_EN = re.compile(
     r"billionaire|organi[sz]ation|firm|businessman|entrepreneur)\b",
     re.I,
 )
+# "which Russian was riding home", "what American flew": a nationality standing for a person
+_WHO_NATIONAL_EN = re.compile(
+    r"\b(?:which|what) (?:russian|american|japanese|chinese|european|canadian|italian|french|german|indian|"
+    r"british)s? (?:was|is|were|are|did|does|has|had|will|got|flew|rode|took)\b",
+    re.I,
+)
 _WHERE_EN = re.compile(
     r"\bwhere\b|\b(?:which|what) (?:\w+ )?(?:cosmodrome|site|city|country|place|port|pad|launchpad|"
     r"base|center|centre|location|spaceport|ocean|sea|state|town)\b|\bfrom which\b",
@@ -62,6 +68,7 @@ _QUANT_EN = re.compile(r"\bhow (?:many|much)\b|\bwhat (?:number|amount)\b", re.I
 _DURATION_EN = re.compile(r"\bhow long\b|\bfor how long\b|\bduration\b", re.I)
 _FAR_EN = re.compile(r"\bhow far\b|\bdistance\b", re.I)
 _HIGH_EN = re.compile(r"\bhow (?:high|tall|low)\b|\baltitude\b", re.I)
+_HOT_EN = re.compile(r"\bhow (?:hot|cold|warm|chilly)\b|\bwhat temperature\b", re.I)
 _OLD_EN = re.compile(r"\bhow old\b|\bage\b", re.I)
 _FAST_EN = re.compile(r"\bhow fast\b|\bspeed\b|\bhow quickly\b", re.I)
 _WHY_EN = re.compile(r"\bwhy\b|\bfor what reason\b|\bwhat caused\b", re.I)
@@ -169,6 +176,8 @@ def _qtype_en(text: str) -> tuple[str, str | None]:
         return "when", "time"
     if _WHEN_YEAR_EN.search(text):
         return "when", "year"
+    if _HOT_EN.search(text):
+        return "quantity", "temperature"
     if _OLD_EN.search(text):
         return "age", None
     if _FAR_EN.search(text):
@@ -205,7 +214,7 @@ def _qtype_en(text: str) -> tuple[str, str | None]:
         }.get(word, "quantity"), (
             "mass" if word in ("mass", "weight") else "money" if word in ("cost", "price") else None
         )
-    if _WHO_EN.search(text):
+    if _WHO_EN.search(text) or _WHO_NATIONAL_EN.search(text):
         detail = "company" if re.search(r"\b(?:company|agency|organi[sz]ation|firm)\b", text, re.I) else None
         return "who", detail
     if _WHEN_EN.search(text):
@@ -224,6 +233,8 @@ def _qtype_zh(text: str) -> tuple[str, str | None]:
         return "when", "year"
     if _ZH_WHEN.search(text):
         return "when", None
+    if re.search(r"多热|多冷|多少度|温度", text):
+        return "quantity", "temperature"
     if _ZH_OLD.search(text):
         return "age", None
     if _ZH_FAR.search(text):
@@ -250,7 +261,13 @@ def _qtype_zh(text: str) -> tuple[str, str | None]:
 def _unit(text: str, language: str) -> str | None:
     if language == "zh":
         match = _ZH_UNIT.search(text)
-        return match.group(1) if match else None
+        if match:
+            return match.group(1)
+        counted = re.search(r"(?:多少|几)个([\u4e00-\u9fff]+)", text)  # 多少个舱段: 舱段 are counted
+        if counted:
+            words = [w for w in zh_cut(counted.group(1)) if w.strip()]
+            return words[0] if words and len(words[0]) >= 2 else None
+        return None
     match = _EN_UNIT_RE.search(text)
     if match and match.group(1).lower() not in EN_STOPWORDS:
         return stem(match.group(1).lower())
@@ -292,7 +309,7 @@ def _alternatives_zh(word: str) -> tuple[set[str], set[str]]:
 _TRANSLATIONS = 4
 
 
-_CALENDAR = frozenset(
+CALENDAR = frozenset(
     "january february march april may june july august september october november december jan feb mar apr "
     "jun jul aug sep sept oct nov dec monday tuesday wednesday thursday friday saturday sunday".split()
 )
@@ -316,7 +333,7 @@ def _proper_en(original: str) -> tuple[set[str], set[str]]:
         found = [
             t.term
             for w in words
-            if w.lower().strip(".") not in _CALENDAR  # "the March spacewalk": a month, not a name
+            if w.lower().strip(".") not in CALENDAR  # "the March spacewalk": a month, not a name
             for t in terms(normalise(w))
             if t.term not in EN_STOPWORDS
         ]
@@ -393,7 +410,7 @@ def analyse(question: str) -> Question:
                 strict=strict,
                 weight_cap=cap,
                 translations=frozenset(other),
-                selector=term.term in _selectors(),
+                selector=term.term in _selectors() or (term.term in _sides() and _asks_a_measure(text)),
             )
         )
 
@@ -481,6 +498,11 @@ def _focus(text: str, language: str, qtype: str, detail: str | None, unit: str |
     if word in EN_STOPWORDS or re.search(r"\d", word):
         return None
     term = stem(word)
+    if term in _peoples():  # "which *Russian* module": the module is asked about
+        after = re.match(r"\s*([a-z][a-z-]+)", text[match.end(1) :], re.I)
+        if after is None or after.group(1).lower() in EN_STOPWORDS:
+            return None
+        term = stem(after.group(1).lower())
     return None if term in _TYPE_WORDS or term in _CLASS_NOUNS else term
 
 
@@ -500,9 +522,36 @@ def _selectors() -> frozenset[str]:
 
 
 @functools.cache
+def _sides() -> frozenset[str]:
+    return frozenset(w if has_han(w) else stem(w) for w in bilingual.sides())
+
+
+_MEASURE_WORDS = re.compile(
+    r"temperature|pressure|altitude|height|speed|weigh|mass|温度|气温|压力|气压|高度|速度|重量|质量", re.I
+)
+
+
+def _asks_a_measure(text: str) -> bool:
+    return bool(_MEASURE_WORDS.search(text))
+
+
+@functools.cache
 def _vehicles() -> frozenset[str]:
     """Chinese names of spacecraft and modules."""
     return frozenset(w for w in bilingual.vehicles() if has_han(w))
+
+
+@functools.cache
+def _latin_vehicles() -> frozenset[str]:
+    return frozenset(w for w in bilingual.vehicles() if not has_han(w))
+
+
+def vehicles_named(sentence: str) -> set[str]:
+    """The spacecraft and modules a sentence names (Latin ones only when capitalised)."""
+    found = {w for w in re.findall(r"\b[A-Z][A-Za-z]+\b", sentence) if w in _latin_vehicles()}
+    text = normalise(sentence)
+    found.update(w for w in _vehicles() if w in text)
+    return found
 
 
 @functools.cache

@@ -539,3 +539,66 @@ def test_chinese_counters_roles_and_events(rotation: KnowledgeIndex, question: s
 def test_the_reporter_of_a_dispatch_is_not_one_of_its_people(rotation: KnowledgeIndex) -> None:
     found, _reply, lead = ask(rotation, "神舟三十号的指令长是谁？")
     assert found and lead is not None and "韩立新" in lead and "周明" not in lead
+
+
+PLANS_ZH = """---
+title: "问天实验舱运抵发射场"
+date: 2036-06-01
+source: 示例航天新闻
+---
+
+根据任务安排,问天实验舱将于7月发射。
+
+联盟MS-40号飞船对接比计划晚了大约20分钟。
+
+问天实验舱发射后,还将实施天舟九号货运飞船发射任务。
+"""
+
+WALK_EN = """---
+title: "Spacewalkers Replace a Pump Outside the Station"
+date: 2036-09-12
+source: Example Orbit Weekly
+---
+
+Soyuz MS-41 launched in September from Baikonur with cosmonauts Ilya Borodin and Pyotr Lenskiy. Borodin and Lenskiy stayed outside for 6 hours and 40 minutes on Monday to replace a pump.
+
+The Russian cosmonaut Lenskiy will ride home on the Soyuz in March.
+"""
+
+
+@pytest.fixture(scope="module")
+def plans() -> KnowledgeIndex:
+    idx = KnowledgeIndex()
+    for i, (name, text) in enumerate([("plans.md", PLANS_ZH), ("walk.md", WALK_EN)], 1):
+        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    return idx
+
+
+def test_the_value_is_not_another_spacecraft_s(plans: KnowledgeIndex) -> None:
+    # the article names 天舟九号 only in passing: July is 问天's launch
+    assert not ask(plans, "天舟九号是几月发射的？")[0]
+    found, _reply, lead = ask(plans, "问天实验舱几月发射？")
+    assert found and lead is not None and "7月" in lead
+
+
+def test_a_designator_number_is_no_date_and_late_is_an_offset(plans: KnowledgeIndex) -> None:
+    found, _reply, lead = ask(plans, "联盟MS-40号对接晚了多少分钟？")
+    assert found and lead is not None and "20分钟" in lead
+    assert not ask(plans, "When did the next Soyuz after MS-40 launch?")[0]
+
+
+def test_a_month_is_no_place_and_a_side_is_a_word(plans: KnowledgeIndex) -> None:
+    found, _reply, lead = ask(plans, "Where did Soyuz MS-41 launch from?")
+    assert found and lead is not None and "Baikonur" in lead
+    found, _reply, lead = ask(plans, "how long did borodin and lenskiy stay outside")
+    assert found and lead is not None and "6 hours and 40 minutes" in lead
+
+
+def test_a_nationality_asked_for_is_a_person(plans: KnowledgeIndex) -> None:
+    found, _reply, lead = ask(plans, "which russian will ride home on the soyuz")
+    assert found and lead is not None and "Lenskiy" in lead
+
+
+def test_a_temperature_asked_needs_a_temperature(plans: KnowledgeIndex) -> None:
+    assert not ask(plans, "how hot did it get outside during the pump spacewalk")[0]
+    assert not ask(plans, "国际空间站一共有多少个舱段？")[0]  # a count of modules is no "6 hours"
