@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import bot.knowledge.bilingual as bilingual
 from bot.knowledge.retrieval import Concept
@@ -370,6 +370,13 @@ def _proper_zh(run: str) -> set[str]:
 
 
 def analyse(question: str) -> Question:
+    """The question's analysis: a copy of the remembered one (answering may add spellings to concepts)."""
+    known = _analysed(question)
+    return replace(known, concepts=[replace(c) for c in known.concepts], words=set(known.words))
+
+
+@functools.lru_cache(maxsize=512)
+def _analysed(question: str) -> Question:
     bilingual.load()
     text = clean(question)
     language = language_of(text)
