@@ -27,7 +27,15 @@ from bot.knowledge.extraction import (
     quantities,
     quoted_zh,
 )
-from bot.knowledge.question import CALENDAR, Question, analyse, event_words_zh, is_event, vehicles_named
+from bot.knowledge.question import (
+    CALENDAR,
+    Question,
+    analyse,
+    event_words_zh,
+    is_event,
+    is_people_word,
+    vehicles_named,
+)
 from bot.knowledge.retrieval import (
     ARTICLE_CREDIT,
     NEIGHBOUR_CREDIT,
@@ -142,6 +150,8 @@ def _anchors(sentence: str, question: Question) -> list[int]:
 def _nearest_role(people: list[Extracted], sentence: str, question: Question) -> list[Extracted]:
     """ "Who is the payload specialist": of the names listed, the one next to that role first."""
     role = next((c for c in question.concepts if c.focus), None)
+    if role is None:  # "which Russian …": the person next to the nationality
+        role = next((c for c in question.concepts if is_people_word(c.label)), None)
     if role is None or len(people) < 2:
         return people
     low = sentence.lower()
@@ -197,6 +207,7 @@ def _unit_fits(cand: Extracted, question: Question) -> bool:
     return True
 
 
+_ZH_WHICH_RE = re.compile(r"哪[个座一]?(发射场|着陆场|航天中心|中心|基地|城市|国家|港口)")
 _ZH_PLACE_KINDS = {
     "着陆场": "landing site",
     "发射场": "launch site",
@@ -285,6 +296,9 @@ def _is_offset(sentence: str, cand: Extracted) -> bool:
     return bool(_OFFSET_AFTER.match(sentence, end) or _OFFSET_BEFORE.search(sentence, 0, cand.start))
 
 
+_DATELINE = re.compile(r"\s*(?:电|電|讯|訊|消息)|\s*\((?:UPI|Reuters|AP|AFP|ANI|Xinhua|TASS)\)", re.I)
+
+
 def _another_event(sentence: str, date: Extracted, question: Question) -> bool:
     """The date is told of another event than the one asked about: "launched … on June 14 has docked"
     (in English the event comes before its date), "计划于今年11月返回" (in Chinese after it)."""
@@ -328,6 +342,7 @@ def candidates(sentence: str, question: Question) -> list[Extracted]:
             for d in _fresh(dates(sentence), question)
             if not _another_event(sentence, d, question)
             and not (d.start and re.match(r"[A-Za-z-]", sentence[d.start - 1]))  # the 10号 of "联盟MS-10号"
+            and not _DATELINE.match(sentence, d.start + len(d.surface))  # "北京9月3日电": the report's date
         ]
         found = _by_nearness(found, sentence, question)
         if question.detail == "time":
@@ -350,7 +365,11 @@ def candidates(sentence: str, question: Question) -> list[Extracted]:
                 people = [c for c in _fresh(proper_phrases(sentence), question) if " " in c.surface] + people
         return _nearest_role(people, sentence, question)
     if qtype == "where":
-        return _fresh(_place_candidates(sentence, question), question)
+        places = _fresh(_place_candidates(sentence, question), question)
+        kind = _ZH_WHICH_RE.search(question.text)  # "哪个发射场": the place of that kind first
+        if kind:
+            places.sort(key=lambda c: not c.surface.endswith(kind.group(1)))
+        return places
     if qtype == "what":
         if HAN_RE.search(sentence):
             return _fresh(quoted_zh(sentence) + chinese_names(sentence, ("nz", "nt", "ns", "nr")), question)
@@ -398,6 +417,38 @@ def _respell(index: SentenceIndex, question: Question) -> None:
         near = index.closest_term(label)
         if near is not None:
             concept.alternatives = concept.alternatives | {near}
+
+
+_USAGE_SAMPLE = 4
+_RARE_NAME_DF = 50
+
+
+def _names_by_usage(index: SentenceIndex, question: Question) -> None:
+    """A word typed in lower case ("what did yui do") is a name when the articles write it only with a
+    capital inside a sentence: then it must be in the supporting article, as if typed "Yui"."""
+    for concept in question.concepts:
+        label = concept.label
+        if (
+            concept.entity or concept.weight_cap is not None
+        ):  # a given name ("Tom" for "Thomas") stays optional
+            continue
+        if not label.isascii() or not label.isalpha() or len(label) < 3:
+            continue
+        if label in _STATION_TERMS or label in EN_STOPWORDS:
+            continue
+        posting = index.postings.get(label)
+        if not posting or len(posting) > _RARE_NAME_DF:
+            continue
+        seen = capitalised = 0
+        for sid in posting[:_USAGE_SAMPLE]:
+            text = index.texts[sid] or ""
+            for match in re.finditer(r"(?<![\w.])([A-Za-z][\w'’-]*)", text):
+                if match.start() == 0 or stem(match.group(1).lower().split("'")[0].split("’")[0]) != label:
+                    continue
+                seen += 1
+                capitalised += match.group(1)[0].isupper()
+        if seen and capitalised == seen:
+            concept.entity = True
 
 
 def _by_label(question: Question, label: str) -> Concept:
@@ -523,6 +574,7 @@ def find_or_nearest(
     if not q.concepts:
         return None, []
     _respell(index, q)
+    _names_by_usage(index, q)
     hits = index.search(q.concepts, scopes)
     found = _best(index, q, hits, trace)
     if found is not None:
@@ -536,6 +588,7 @@ def find_or_nearest(
 
 def _best(index: SentenceIndex, q: Question, hits: list[Hit], trace: list[str] | None = None) -> Found | None:
     best: Found | None = None
+    unchecked: Found | None = None
 
     def refuse(hit: Hit, why: str) -> None:
         if trace is not None:
@@ -620,8 +673,14 @@ def _best(index: SentenceIndex, q: Question, hits: list[Hit], trace: list[str] |
         if q.qtype == "why":
             sentence, score = _cause(index, hit, sentence, score)
         refuse(hit, f"score {score:.2f} value {picked[0].surface if picked else None!r}")
-        if best is None or score > best.score:
-            best = Found(hit, q, _lead_text(picked, q), sentence, language_of(sentence), score)
+        found = Found(hit, q, _lead_text(picked, q), sentence, language_of(sentence), score)
+        if unknown:  # kept apart: an article where every name was found beats one where some could not be
+            if unchecked is None or score > unchecked.score:
+                unchecked = found
+        elif best is None or score > best.score:
+            best = found
+    if best is None or best.score < THRESHOLD:
+        best = unchecked
     if best is None or best.score < THRESHOLD:
         return None
     return best

@@ -396,11 +396,24 @@ def chinese_names(sentence: str, tags: tuple[str, ...] = ("nr", "nrfg", "nrt")) 
     for match in _ZH_DOTTED_NAME_RE.finditer(sentence):
         dotted.append((match.start(), match.end()))
         out.append(Extracted(match.group(0), match.group(0), match.group(0), match.start()))
+    # "培斯科夫(Kirill Peskov)": the Chinese name and, in brackets, how it is written in English
+    if people:
+        for match in _ZH_GLOSSED_NAME_RE.finditer(sentence):
+            name, latin = match.group(1), match.group(2).strip()
+            if len(latin.split()) < 2 or _not_a_person(name, sentence, match.start(1), book):
+                continue
+            dotted.append((match.start(1), match.end(1)))
+            out = [c for c in out if not (match.start(1) <= c.start < match.end(1))]
+            out.append(Extracted(name, latin, name, match.start(1)))
     out = [c for c in out if not any(a <= c.start < b and c.surface != sentence[a:b] for a, b in dotted)]
     out.sort(key=lambda e: e.start)
     return out
 
 
+_ZH_GLOSSED_NAME_RE = re.compile(
+    r"(?:^|(?<=[的和与及、,，籍是]))((?:(?![的和与及、籍是])[\u4e00-\u9fff]){2,5})"
+    r"\(([A-Z][A-Za-z.'-]+(?: [A-Z][A-Za-z.'-]+){1,3})\)"
+)
 _ZH_DOTTED_NAME_RE = re.compile(
     r"(?:(?![员长局家者士官和与及])[\u4e00-\u9fff]){1,4}·(?:(?![和与及等在将于的是])[\u4e00-\u9fff]){1,8}"
 )
@@ -409,8 +422,12 @@ _ZH_DOTTED_NAME_RE = re.compile(
 def _not_a_person(word: str, sentence: str, start: int, book: bilingual.Dictionary) -> bool:
     """A place or agency of the domain (莫斯科, 哈萨克斯坦), a common word (最早), a demonstrative (这艘) or the
     tail of a time ("3日晨", "10点半") is no one's name."""
-    if word in book.zh_names or word[:1] in "这那该此每各本其某全":
-        return True
+    if word in book.zh_names or word[:1] in "这那该此每各本其某全一二两三四五六七八九十几":
+        return True  # a demonstrative or a count ("两人") is no one's name
+    if word[-1:] in "网社台报刊站":
+        return True  # a news outlet or site (央广网, 官网)
+    if word[:1] in _NOT_IN_NAMES or word[-1:] in _NOT_IN_NAMES:
+        return True  # a phrase jieba's HMM glued together ("壁有", "上待")
     if start > 0 and sentence[start - 1].isdigit():
         return True
     if re.search(r"(?:记者|編輯|编辑|通讯员|摄影|撰稿|报道)\s*$", sentence[max(0, start - 4) : start]):

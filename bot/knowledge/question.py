@@ -56,7 +56,8 @@ _WHO_EN = re.compile(
 # "which Russian was riding home", "what American flew": a nationality standing for a person
 _WHO_NATIONAL_EN = re.compile(
     r"\b(?:which|what) (?:russian|american|japanese|chinese|european|canadian|italian|french|german|indian|"
-    r"british)s? (?:was|is|were|are|did|does|has|had|will|got|flew|rode|took)\b",
+    r"british)s? (?!module|spacecraft|ship|rocket|capsule|vehicle|segment|agency|company|lab|cosmodrome|"
+    r"site|space|cargo|part|side)[a-z]+\b",
     re.I,
 )
 _WHERE_EN = re.compile(
@@ -126,7 +127,11 @@ _ROLE_RE = re.compile(
     r"founder|ceo|president|head|leader|captain|minister|filmmaker)\b",
     re.I,
 )
-_MASS_EN = re.compile(r"\bhow (?:much|heavy)\b.*\bweigh|\bhow heavy\b|\bmass of\b|\bweight of\b", re.I)
+_MASS_EN = re.compile(
+    r"\bhow (?:much|heavy)\b.*\bweigh|\bhow heavy\b|\bmass of\b|\bweight of\b|"
+    r"\bhow much (?:cargo|supplies|food|water|propellant|fuel|equipment|gear)\b",  # cargo is weighed
+    re.I,
+)
 _WEIGHT_WORD_RE = re.compile(r"weigh|mass|heavy|多重|重量|质量", re.I)
 _MASS_ZH = re.compile(r"多重|重量|质量|多少吨|多少公斤")
 _MEASURE_EN = re.compile(
@@ -521,6 +526,11 @@ def _light() -> frozenset[str]:
 @functools.cache
 def _peoples() -> frozenset[str]:
     return frozenset(w if has_han(w) else stem(w.lower()) for w in bilingual.peoples())
+
+
+def is_people_word(term: str) -> bool:
+    """A country or its people ("russian", "俄罗斯")."""
+    return term in _peoples()
 
 
 @functools.cache

@@ -602,3 +602,58 @@ def test_a_nationality_asked_for_is_a_person(plans: KnowledgeIndex) -> None:
 def test_a_temperature_asked_needs_a_temperature(plans: KnowledgeIndex) -> None:
     assert not ask(plans, "how hot did it get outside during the pump spacewalk")[0]
     assert not ask(plans, "国际空间站一共有多少个舱段？")[0]  # a count of modules is no "6 hours"
+
+
+UNDOCK_ZH = """---
+title: "四名宇航员乘龙飞船返回地球"
+date: 2037-03-09
+source: 示例通讯社
+---
+
+(示例社休斯敦8日电)美国籍的哈珀(Jane Harper)、日本籍的森田健和俄罗斯籍的沃尔科夫(Ivan Volkov)今天搭乘龙飞船离开国际空间站,两人此前曾执行过太空行走。
+
+中新社北京3月8日电 检查人员3月6日发现舱体外壁有一道划痕,飞船于3月8日撤离空间站。
+"""
+
+HAUL_EN = """---
+title: "Cargo Ship Kestrel 4 Berths at the Station"
+date: 2037-05-02
+source: Example Orbit Weekly
+---
+
+The cargo ship Kestrel 4 berthed with the station on Friday. Kestrel 4 measures 9 meters long, and its cargo of about 3.1 tons includes food and spare parts.
+
+Astronaut Mei Okabe captured Kestrel 4 with the robotic arm.
+"""
+
+
+@pytest.fixture(scope="module")
+def undock() -> KnowledgeIndex:
+    idx = KnowledgeIndex()
+    for i, (name, text) in enumerate([("undock.md", UNDOCK_ZH), ("haul.md", HAUL_EN), ("nauka.md", NAUKA_EN)], 1):
+        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    return idx
+
+
+def test_a_chinese_name_glossed_in_english_is_one_person(undock: KnowledgeIndex) -> None:
+    found, _reply, lead = ask(undock, "Which Russian left the station on the Dragon?")
+    assert found and lead is not None and "Ivan Volkov" in lead
+    found, _reply, lead = ask(undock, "这次乘龙飞船离开空间站的俄罗斯宇航员是谁？")
+    assert found and lead is not None and "沃尔科夫" in lead and "两人" not in lead
+
+
+def test_the_date_of_the_dispatch_and_of_another_event_are_not_the_answer(undock: KnowledgeIndex) -> None:
+    found, _reply, lead = ask(undock, "划痕是哪天发现的？")
+    assert found and lead is not None and "3月6日" in lead
+
+
+def test_how_much_cargo_is_a_mass(undock: KnowledgeIndex) -> None:
+    found, _reply, lead = ask(undock, "how much cargo did kestrel 4 haul up")
+    assert found and lead is not None and "3.1 tons" in lead
+
+
+def test_a_name_typed_in_lower_case_must_be_in_the_article(undock: KnowledgeIndex) -> None:
+    # "okabe" is written with a capital in the articles: an article without her does not answer
+    found, _reply, lead = ask(undock, "who did okabe capture with the arm")
+    assert not found or (lead is not None and "Kestrel" in lead)
+    assert not ask(undock, "how long is okabe's module")[0]
