@@ -37,7 +37,6 @@ from bot.knowledge.question import (
     vehicles_named,
 )
 from bot.knowledge.retrieval import (
-    ARTICLE_CREDIT,
     NEIGHBOUR_CREDIT,
     TRANSLATION_CREDIT,
     ArticleEntry,
@@ -359,8 +358,10 @@ def candidates(sentence: str, question: Question) -> list[Extracted]:
         else:
             exclude = {w for w in question.words}
             people = [
-                c for c in people_en(sentence, exclude) if not (_value_terms(c.surface) & question.words)
-            ]
+                c
+                for c in people_en(sentence, exclude)
+                if not (_value_terms(c.surface) & question.words) and not vehicles_named(c.surface)
+            ]  # "docked with Zvezda": a module is no one
             if question.detail == "company":
                 people = [c for c in _fresh(proper_phrases(sentence), question) if " " in c.surface] + people
         return _nearest_role(people, sentence, question)
@@ -652,7 +653,7 @@ def _best(index: SentenceIndex, q: Question, hits: list[Hit], trace: list[str] |
         if q.qtype in _VALUE_TYPES and not picked:
             refuse(hit, "no value of the asked type")
             continue  # "how many" / "when" with no number or date here: this sentence cannot answer
-        if q.qtype in _VALUE_TYPES and _another_vehicle(sentence, q, hit, picked[0]):
+        if q.qtype in _VALUE_TYPES and _another_vehicle(index, sentence, q, hit, picked[0]):
             refuse(hit, "the value is another spacecraft's")
             continue
         if q.qtype in _VALUE_TYPES and _other_subject(sentence, q, picked[0], hit.coverage):
@@ -709,15 +710,39 @@ def _cause(index: SentenceIndex, hit: Hit, sentence: str, score: float) -> tuple
     return sentence, score - 0.1
 
 
-def _another_vehicle(sentence: str, question: Question, hit: Hit, value: Extracted) -> bool:
-    """The question's designator is only somewhere in the article, and the sentence names another
-    spacecraft before the value: the value is that one's ("夢天實驗艙將於10月發射" in an article that
+def _another_vehicle(
+    index: SentenceIndex, sentence: str, question: Question, hit: Hit, value: Extracted
+) -> bool:
+    """The question's designator is only next to the sentence or somewhere in the article, and the sentence
+    names another spacecraft before the value, as its subject: the value is that one's ("夢天實驗艙將於10月發射" in an article that
     mentions 天舟五號 further on)."""
-    if not any(c.strict and hit.coverage.get(c.label, 0.0) <= ARTICLE_CREDIT for c in question.concepts):
+    if not any(c.strict and hit.coverage.get(c.label, 0.0) < 1.0 for c in question.concepts):
         return False
     asked = " ".join(t for c in question.concepts for t in c.every) + " " + question.text.lower()
     head = sentence[: value.start]
-    return any(name.lower() not in asked for name in vehicles_named(head))
+    designators = [t for c in question.concepts if c.strict for t in c.alternatives]
+    for name in vehicles_named(head):
+        if name.lower() in asked or _OBJECT_BEFORE.search(head[: head.find(name)]):
+            continue  # asked about, or what the subject docked *with* ("docked with Zvezda")
+        texts = [t or "" for t in index.texts[hit.article.first : hit.article.last]]
+        if _family_of(texts, name, designators):
+            continue  # "Soyuz" of "Soyuz MS-09": the asked mission's own name
+        return True
+    return False
+
+
+_OBJECT_BEFORE = re.compile(
+    r"(?:\b(?:with|to|at|onto|into|from|on|of|by|toward|towards)\s+(?:the\s+|its\s+)?(?:\w+\s+)?|[与和向从在于])$",
+    re.I,
+)
+
+
+def _family_of(texts: list[str], name: str, designators: list[str]) -> bool:
+    numbers = {d.rpartition("-")[2] for d in designators}
+    pattern = re.compile(
+        rf"{re.escape(name)}\s*[-\w]*?[- ]?0*(?:{'|'.join(map(re.escape, numbers))})\b", re.I
+    )
+    return any(pattern.search(t) for t in texts)
 
 
 def _names_another(sentence: str, question: Question, hit: Hit) -> bool:

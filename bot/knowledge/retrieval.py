@@ -285,6 +285,8 @@ class SentenceIndex:
         for i in order:
             concept = concepts[i]
             sizes = [self.df(t) for t in concept.every]
+            if not any(sizes):
+                continue  # a word no article uses finds nothing: it must not take a generator's place
             if sum(sizes) > common_df and iterated:
                 continue
             iterated += 1

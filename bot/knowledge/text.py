@@ -197,7 +197,8 @@ def zh_number(text: str) -> int | None:
 
 # --- normalisation ------------------------------------------------------------------------------
 _PUNCT = str.maketrans(
-    {"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "\u2212": "-", "\u00a0": " "}
+    # an em dash sets words apart ("MS-06—identified by NASA"): a space, not a hyphen that would join them
+    {"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": " ", "\u2212": "-", "\u00a0": " "}
 )
 _traditional: dict[int, str] = {}
 

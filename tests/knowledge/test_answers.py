@@ -630,7 +630,9 @@ Astronaut Mei Okabe captured Kestrel 4 with the robotic arm.
 @pytest.fixture(scope="module")
 def undock() -> KnowledgeIndex:
     idx = KnowledgeIndex()
-    for i, (name, text) in enumerate([("undock.md", UNDOCK_ZH), ("haul.md", HAUL_EN), ("nauka.md", NAUKA_EN)], 1):
+    for i, (name, text) in enumerate(
+        [("undock.md", UNDOCK_ZH), ("haul.md", HAUL_EN), ("nauka.md", NAUKA_EN)], 1
+    ):
         idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
     return idx
 
@@ -657,3 +659,55 @@ def test_a_name_typed_in_lower_case_must_be_in_the_article(undock: KnowledgeInde
     found, _reply, lead = ask(undock, "who did okabe capture with the arm")
     assert not found or (lead is not None and "Kestrel" in lead)
     assert not ask(undock, "how long is okabe's module")[0]
+
+
+SUPPLY_EN = """---
+title: "Progress 99 Reaches the Station"
+date: 2038-06-16
+source: Example Orbit Weekly
+---
+
+Progress MS-99—called Progress 99 by NASA—was launched from Baikonur on June 14 and docked automatically with Zvezda on June 16. Russian cosmonaut Oleg Tarasov monitored the docking.
+
+MOSCOW — A Soyuz spacecraft carrying three crewmembers joined the station today, raising the crew to seven people. Soyuz MS-98 had launched two days earlier.
+
+The Wentian module will launch in October.
+
+Soyuz MS-97 is scheduled to launch next spring.
+"""
+
+
+@pytest.fixture(scope="module")
+def supply() -> KnowledgeIndex:
+    idx = KnowledgeIndex()
+    idx.add_article(1, parse_article(SUPPLY_EN.encode(), filename="supply.md"), guild_id=None)
+    return idx
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        ("When did Progress MS-99 dock?", "June 16"),  # "MS-99—called": the dash parts the words
+        ("Which cosmonaut monitored the Progress MS-99 docking?", "Oleg Tarasov"),  # Zvezda is no one
+        ("how many people were on the station once ms-98 got there", "seven people"),  # its own Soyuz
+    ],
+)
+def test_a_spacecraft_named_as_the_object_or_the_mission_s_own_is_not_another(
+    supply: KnowledgeIndex, question: str, lead: str
+) -> None:
+    found, _reply, got = ask(supply, question)
+    assert found and got is not None and lead in got
+
+
+def test_a_month_after_another_spacecraft_is_not_the_mission_s(supply: KnowledgeIndex) -> None:
+    # MS-97 is only in the next paragraph: October is Wentian's launch
+    found, _reply, lead = ask(supply, "When will Soyuz MS-97 launch?")
+    assert not found or "October" not in (lead or "")
+
+
+def test_words_no_article_uses_do_not_hide_the_sentence(supply: KnowledgeIndex) -> None:
+    # "folks", "hang", "whatsoever" are in no article: the rarest words that are still find the sentence
+    found, _reply, lead = ask(
+        supply, "yo which russian folks monitored the progress ms-99 docking whatsoever"
+    )
+    assert found and lead is not None and "Tarasov" in lead
