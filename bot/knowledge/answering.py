@@ -295,6 +295,11 @@ def _is_offset(sentence: str, cand: Extracted) -> bool:
     return bool(_OFFSET_AFTER.match(sentence, end) or _OFFSET_BEFORE.search(sentence, 0, cand.start))
 
 
+_ORDINAL_RE = re.compile(
+    r"\b\d+(?:st|nd|rd|th)\b|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
+    r"eleventh|twelfth)\b|第[一二三四五六七八九十百\d]+",
+    re.I,
+)
 _DATELINE = re.compile(r"\s*(?:电|電|讯|訊|消息)|\s*\((?:UPI|Reuters|AP|AFP|ANI|Xinhua|TASS)\)", re.I)
 
 
@@ -319,6 +324,11 @@ def _another_event(sentence: str, date: Extracted, question: Question) -> bool:
 
 def candidates(sentence: str, question: Question) -> list[Extracted]:
     qtype = question.qtype
+    if question.detail == "ordinal":  # "the 15th woman", "第三次", "his fifth spaceflight"
+        return [
+            Extracted(m.group(0), m.group(0), m.group(0), m.start(), "ordinal")
+            for m in _ORDINAL_RE.finditer(sentence)
+        ]
     if qtype in ("quantity", "duration", "distance", "height", "age", "speed"):
         named = designator_numbers(sentence)
         if qtype == "quantity":  # the 17 of "Nov. 17" counts nothing

@@ -296,7 +296,8 @@ _NOT_NAME = frozenset(
     earth moon mars sun gulf ocean florida texas houston russia russian american japanese european
     kazakhstan cosmodrome kennedy johnson headquarters washington but after before during while
     monday tuesday wednesday thursday friday saturday sunday this that these those it its he she they
-    flight engineer commander astronaut astronauts cosmonaut cosmonauts spacewalk rocket launch
+    flight engineer engineers commanders pilots specialists commander astronaut astronauts cosmonaut cosmonauts
+    spacewalk rocket launch
     """.split()
     + [m for m in _MONTHS]
     + [m[:3] for m in _MONTHS]

@@ -97,7 +97,7 @@ _ZH_UNIT = re.compile(
 _TYPE_WORDS = frozenset(
     stem(w)
     for w in "time year date day month hour number amount much many long far high old fast often "
-    "distance altitude speed age duration".split()
+    "distance altitude speed age duration manyth manyeth big large wide size".split()
 )
 _ORDINAL = re.compile(
     r"第[一二三四五六七八九十百\d]+次?|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th)"
@@ -166,12 +166,19 @@ def clean(question: str) -> str:
     return text.strip(" \t?？!！。.,，") or normalise(question).strip()
 
 
+# "she became the how-manyth woman", "what number spacewalk was it": an ordinal is asked
+_WHICH_NTH_EN = re.compile(r"\bhow[- ]many(?:e)?th\b|\bwhat number\b(?! of)", re.I)
+_SIZE_EN = re.compile(r"\bhow (?:big|large|wide)\b|\bwhat size\b", re.I)
 _LEADING_WH = re.compile(r"\s*(where|when|who(?:m|se)?)\b", re.I)
 
 
 def _qtype_en(text: str) -> tuple[str, str | None]:
     if _WHY_EN.search(text):
         return "why", None
+    if _WHICH_NTH_EN.search(text):
+        return "quantity", "ordinal"
+    if _SIZE_EN.search(text):
+        return "distance", "size"
     leading = _LEADING_WH.match(text)  # "Where will they land when they come home": the first word asks
     if leading and leading.group(1).lower() == "where":
         return "where", None
@@ -232,6 +239,8 @@ def _qtype_en(text: str) -> tuple[str, str | None]:
 def _qtype_zh(text: str) -> tuple[str, str | None]:
     if _ZH_WHY.search(text):
         return "why", None
+    if re.search(r"第几", text):  # 第几次, 第几位: an ordinal is asked
+        return "quantity", "ordinal"
     if _ZH_TIME.search(text):
         return "when", "time"
     if _ZH_YEAR.search(text):
@@ -422,7 +431,11 @@ def _analysed(question: str) -> Question:
                 strict=strict,
                 weight_cap=cap,
                 translations=frozenset(other),
-                selector=term.term in _selectors() or (term.term in _sides() and _asks_a_measure(text)),
+                # an ordinal tells one event of several ("the first woman to walk in space"): said in the sentence
+                selector=ordinal
+                or (qtype == "who" and term.term in ("first", "last"))  # "who was the first woman to …"
+                or term.term in _selectors()
+                or (term.term in _sides() and _asks_a_measure(text)),
             )
         )
 

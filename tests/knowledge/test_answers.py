@@ -711,3 +711,14 @@ def test_words_no_article_uses_do_not_hide_the_sentence(supply: KnowledgeIndex) 
         supply, "yo which russian folks monitored the progress ms-99 docking whatsoever"
     )
     assert found and lead is not None and "Tarasov" in lead
+
+
+def test_an_ordinal_asked_is_read_as_one(rotation: KnowledgeIndex, private: KnowledgeIndex) -> None:
+    found, _reply, lead = ask(rotation, "Sora Inagaki is on his how-manyth flight?")
+    assert found and lead is not None and "third" in lead
+    found, _reply, lead = ask(private, "how big is the nauka module")  # a size is a length
+    assert found and lead is not None and "13 meters" in lead
+
+
+def test_who_was_the_first_needs_first_in_the_sentence(rotation: KnowledgeIndex) -> None:
+    assert not ask(rotation, "Who was the first astronaut to command a Dragon?")[0]
