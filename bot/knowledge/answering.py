@@ -295,6 +295,7 @@ def _is_offset(sentence: str, cand: Extracted) -> bool:
     return bool(_OFFSET_AFTER.match(sentence, end) or _OFFSET_BEFORE.search(sentence, 0, cand.start))
 
 
+_QUOTED_EN = re.compile(r"[\"‘']([A-Z][\w-]*(?: [A-Z][\w-]*){0,3})[\"’']")
 _ORDINAL_RE = re.compile(
     r"\b\d+(?:st|nd|rd|th)\b|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
     r"eleventh|twelfth)\b|第[一二三四五六七八九十百\d]+",
@@ -386,6 +387,13 @@ def candidates(sentence: str, question: Question) -> list[Extracted]:
             return _fresh(quoted_zh(sentence) + chinese_names(sentence, ("nz", "nt", "ns", "nr")), question)
         found = [c for c in _fresh(proper_phrases(sentence), question) if c.start > 0]
         found = [c for c in found if not (_value_terms(c.surface) <= question.words)]
+        if question.words & {"name", "call"}:  # "what did they name it": the name given in quotes first
+            quoted = [
+                Extracted(m.group(1), m.group(1), m.group(1), m.start(1), "name")
+                for m in _QUOTED_EN.finditer(normalise(sentence))
+                if not (_value_terms(m.group(1)) <= question.words)
+            ]
+            found = quoted + found
         return _next_to_class_noun(sentence, question, found) + found
     return []
 
@@ -681,6 +689,8 @@ def _best(index: SentenceIndex, q: Question, hits: list[Hit], trace: list[str] |
             )
         if q.qtype in _TYPED:
             score += (0.1 + 0.05 * _strength(picked[0], q)) if picked else -0.3
+        elif picked and picked[0].unit == "name":
+            score += 0.1  # a name asked for, and given in quotes
         if q.qtype == "why":
             sentence, score = _cause(index, hit, sentence, score)
         refuse(hit, f"score {score:.2f} value {picked[0].surface if picked else None!r}")

@@ -22,7 +22,7 @@ import Stemmer
 log = logging.getLogger(__name__)
 
 # Bump when the terms a text yields change: stored parses with another version are analysed again.
-TERMS_VERSION = 5
+TERMS_VERSION = 6
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 HAN_RE = re.compile(f"[{HAN}]")
@@ -384,9 +384,21 @@ def _spaced_designators(text: str) -> list[Term]:
     return out
 
 
+# A name in quotes ('the Dragon "Resilience"', “梦天”号) says the sentence names something: it counts as the
+# word "name" (名字), so "what did they name it" finds the sentence that gives the name.
+_QUOTED_NAME_RE = re.compile(r"[\"‘']([A-Z][\w-]*(?: [A-Z][\w-]*){0,3})[\"’']")
+_QUOTED_ZH_RE = re.compile(f'["「『]([{HAN}A-Za-z0-9-]{{1,10}})["」』]')
+
+
+def _quoted_names(text: str) -> list[Term]:
+    out = [Term("name", m.group(0), False) for m in _QUOTED_NAME_RE.finditer(text)]
+    out.extend(Term("名字", m.group(0), True) for m in _QUOTED_ZH_RE.finditer(text))
+    return out
+
+
 def terms(text: str) -> list[Term]:
     """Index terms of a normalised text, in order (duplicates kept); designators written with a space
-    or with Arabic digits in Chinese come last, besides their parts."""
+    or with Arabic digits in Chinese come last, besides their parts, and a quoted name as "name"."""
     out: list[Term] = []
     pos = 0
     for match in HAN_RUN_RE.finditer(text):
@@ -397,6 +409,7 @@ def terms(text: str) -> list[Term]:
     if pos < len(text):
         out.extend(latin_terms(text[pos:]))
     out.extend(_spaced_designators(text))
+    out.extend(_quoted_names(text))
     return out
 
 

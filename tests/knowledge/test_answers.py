@@ -722,3 +722,20 @@ def test_an_ordinal_asked_is_read_as_one(rotation: KnowledgeIndex, private: Know
 
 def test_who_was_the_first_needs_first_in_the_sentence(rotation: KnowledgeIndex) -> None:
     assert not ask(rotation, "Who was the first astronaut to command a Dragon?")[0]
+
+
+NAMED_EN = """---
+title: "Crew-30 Reaches the Station"
+date: 2039-01-10
+source: Example Orbit Weekly
+---
+
+The four astronauts of Crew-30 arrived at the International Space Station on Friday. Their Crew Dragon “Perseverance” docked at 6:02 a.m.
+"""
+
+
+def test_a_quoted_name_answers_what_it_is_called() -> None:
+    idx = KnowledgeIndex()
+    idx.add_article(1, parse_article(NAMED_EN.encode(), filename="named.md"), guild_id=None)
+    found, _reply, lead = ask(idx, "What did the Crew-30 astronauts name their Dragon?")
+    assert found and lead == "Perseverance"
