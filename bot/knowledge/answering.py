@@ -146,11 +146,23 @@ def _anchors(sentence: str, question: Question) -> list[int]:
     return found
 
 
+_CREW_WORDS = frozenset({"astronaut", "cosmonaut", "crew", "航天员", "宇航员", "乘组", "乘员"})
+_ZH_OTHER_ROLE = re.compile(
+    r"(?:总指挥长|总指挥|指挥长|主任|局长|发言人|部长|主席|总统|总理|总设计师|署长|记者)$"
+)
+
+
 def _nearest_role(people: list[Extracted], sentence: str, question: Question) -> list[Extracted]:
     """ "Who is the payload specialist": of the names listed, the one next to that role first."""
     role = next((c for c in question.concepts if c.focus), None)
     if role is None:  # "which Russian …": the person next to the nationality
         role = next((c for c in question.concepts if is_people_word(c.label)), None)
+    crew = next((c for c in question.concepts if c.label in _CREW_WORDS), None)
+    asks_crew = crew is not None and (role is None or role.label in _CREW_WORDS)  # not "哪位美国总统"
+    if asks_crew and HAN_RE.search(sentence):
+        # "三名航天员 … 向总指挥长李尚福报告": asked for astronauts, a commander-in-chief is not one
+        people = [p for p in people if not _ZH_OTHER_ROLE.search(sentence, max(0, p.start - 6), p.start)]
+    role = role or crew
     if role is None or len(people) < 2:
         return people
     low = sentence.lower()
@@ -287,6 +299,7 @@ _OFFSET_WORDS = frozenset(
 )
 
 
+_OFFSET_ASKED = re.compile(r"晚了|早了|提前了|推迟了|晚点")  # "对接晚了多少分钟": the offset is asked
 _CLOCK_AFTER = re.compile(r"[:：]\d")
 
 
@@ -342,7 +355,11 @@ def candidates(sentence: str, question: Question) -> list[Extracted]:
             if not any(start <= c.start < end for start, end in named)  # the 6 of "Kounotori 6"
             and not _CLOCK_AFTER.match(sentence, c.start + len(c.surface))  # the 3 of "3:24 a.m."
         ]
-        if qtype == "duration" and not question.words & _OFFSET_WORDS:
+        if (
+            qtype == "duration"
+            and not question.words & _OFFSET_WORDS
+            and not _OFFSET_ASKED.search(question.text)
+        ):
             # how long something lasted: not an offset ("ahead of schedule"), not an age ("21-year-old")
             found = [c for c in found if not _is_offset(sentence, c) and not c.surface.endswith("old")]
         return found
@@ -358,7 +375,7 @@ def candidates(sentence: str, question: Question) -> list[Extracted]:
         if question.detail == "time":
             found = [c for c in found if c.unit == "time"]
         elif question.detail == "year":
-            found = [c for c in found if re.search(r"(?:19|20)\d{2}", c.surface)]
+            found = [c for c in found if re.search(r"(?:19|20)\d{2}|\d0年代", c.surface)]
         else:
             found.sort(key=lambda c: c.unit == "time")
         return found

@@ -286,6 +286,13 @@ def dates(sentence: str) -> list[Extracted]:
         out.append(Extracted(match.group(0), match.group(0), match.group(0), match.start()))
     for match in re.finditer(r"(?:今年|去年|明年|当天|当日|次日)", sentence):
         out.append(Extracted(match.group(0), match.group(0), match.group(0), match.start()))
+    # decades: "the 1960s", "上世纪60年代" / "1960年代"
+    for match in re.finditer(r"\b(?:19|20)\d0s\b", sentence):
+        decade = match.group(0)
+        out.append(Extracted(decade, decade, f"{decade[:4]}年代", match.start()))
+    for match in re.finditer(r"(?:上世纪|20世纪|二十世纪)?(\d0|(?:19|20)\d0)年代", sentence):
+        years = match.group(1) if len(match.group(1)) == 4 else f"19{match.group(1)}"
+        out.append(Extracted(match.group(0), f"the {years}s", match.group(0), match.start()))
     out.sort(key=lambda e: e.start)
     return out
 
@@ -352,12 +359,13 @@ def _zh_person(name: str) -> str:
     return name
 
 
+_ZH_LIST_RE = re.compile("(?:航天员|宇航员|乘员|指令长)((?:[\u4e00-\u9fff]{2,3}、)+)([\u4e00-\u9fff]{2,3})")
 _ZH_ROLL_RE = re.compile(
     "(?:航天员|宇航员|乘员|指令长|飞行工程师|载荷专家|局长|发言人|主席|总统|总理|部长|主任|署长|制片人|导演)"
     "((?:[\u4e00-\u9fff]{2,3}、)*[\u4e00-\u9fff]{2,3}?)(?=[将和与在的曾于表说称是为也等组，,。、]|$)"
 )
 # Characters that begin or end a phrase jieba's HMM glued together ("另据", "上待"), never a name.
-_NOT_IN_NAMES = frozenset("上下里中内外在待了的着过把被将和与给对从向是有要会能就都也又还去来到据另该此其")
+_NOT_IN_NAMES = frozenset("上下里中内外在待了的着过把被将和与给对从向是有要会能就都也又还去来到据另该此其之")
 
 
 def chinese_names(sentence: str, tags: tuple[str, ...] = ("nr", "nrfg", "nrt")) -> list[Extracted]:
@@ -385,9 +393,16 @@ def chinese_names(sentence: str, tags: tuple[str, ...] = ("nr", "nrfg", "nrt")) 
             out.append(Extracted(word, en or word, word, max(start, 0)))
     # "航天员陈海峰、李思远、周晓岚": names listed after a role word (jieba may cut a name in two)
     if people:
-        for match in _ZH_ROLL_RE.finditer(sentence):
-            pos = match.start(1)
-            for name in match.group(1).split("、"):
+        rolls = [(m.start(1), m.group(1)) for m in _ZH_ROLL_RE.finditer(sentence)]
+        # "航天员聂海胜、刘伯明、汤洪波安全出舱": the last of a list is as long as the names before it
+        for match in _ZH_LIST_RE.finditer(sentence):
+            listed = match.group(1).split("、")
+            size = max(set(map(len, listed[:-1])), key=[len(n) for n in listed[:-1]].count)
+            listed[-1] = match.group(2)[:size]
+            if not any(start == match.start(1) for start, _ in rolls):
+                rolls.append((match.start(1), "、".join(listed)))
+        for pos, roll in rolls:
+            for name in roll.split("、"):
                 if all(name != c.surface for c in out) and not _not_a_person(name, sentence, pos, book):
                     out.append(Extracted(name, bilingual.name_pinyin(name) or name, name, pos))
                 pos += len(name) + 1
@@ -431,8 +446,12 @@ def _not_a_person(word: str, sentence: str, start: int, book: bilingual.Dictiona
         return True  # a phrase jieba's HMM glued together ("壁有", "上待")
     if start > 0 and sentence[start - 1].isdigit():
         return True
-    if re.search(r"(?:记者|編輯|编辑|通讯员|摄影|撰稿|报道)\s*$", sentence[max(0, start - 4) : start]):
-        return True  # the byline of the report ("(记者陈畅)"), not a person of the story
+    if re.search(
+        r"(?:记者|編輯|编辑|通讯员|摄影|撰稿|报道)[^)）(（,，。]{0,12}$", sentence[max(0, start - 16) : start]
+    ):
+        return (
+            True  # the byline of the report ("(记者陈畅)", "(记者张棉棉 孙鲁晋)"), not a person of the story
+        )
     tag = book.zh_tags.get(word, ("",))[0]
     return known_word(word) and not tag.startswith("nr") and word not in book.zh_proper
 

@@ -76,7 +76,7 @@ _WHY_EN = re.compile(r"\bwhy\b|\bfor what reason\b|\bwhat caused\b", re.I)
 _OFTEN_EN = re.compile(r"\bhow often\b|\bhow frequently\b", re.I)
 
 _ZH_TIME = re.compile(r"几点|什么时间|几时|哪个时刻|时刻")
-_ZH_YEAR = re.compile(r"哪一年|哪年|什么年份|几几年|何年")
+_ZH_YEAR = re.compile(r"哪一年|哪年|什么年份|几几年|何年|哪个年代|什么年代")
 _ZH_WHEN = re.compile(r"什么时候|何时|哪天|哪一天|几月|哪个月|日期|几号")
 _ZH_DURATION = re.compile(
     r"多久|多长时间|多少时间|几天|多少天|几个小时|几小时|多少小时|几分钟|多少分钟|几个月|多少个月|多少年|几年|持续"

@@ -739,3 +739,36 @@ def test_a_quoted_name_answers_what_it_is_called() -> None:
     idx.add_article(1, parse_article(NAMED_EN.encode(), filename="named.md"), guild_id=None)
     found, _reply, lead = ask(idx, "What did the Crew-30 astronauts name their Dragon?")
     assert found and lead == "Perseverance"
+
+
+RETURN_ZH = """---
+title: "神舟四十号载人飞船返回舱成功着陆"
+date: 2040-04-18
+source: 示例广播网
+---
+
+示例网北京4月18日消息(记者王小明 李大海)据中国载人航天工程办公室消息,神舟四十号载人飞船返回舱在东风着陆场成功着陆,执行飞行任务的航天员高远山、林晓波、方静安全顺利出舱。
+
+20点30分,三名航天员乘坐任务飞机平安抵达北京,并向总指挥长张国庆报告。
+
+这种返回舱的基本设计可以追溯到上世纪60年代。
+"""
+
+
+@pytest.fixture(scope="module")
+def returned() -> KnowledgeIndex:
+    idx = KnowledgeIndex()
+    idx.add_article(1, parse_article(RETURN_ZH.encode(), filename="return.md"), guild_id=None)
+    return idx
+
+
+def test_the_crew_listed_after_their_role_are_the_astronauts(returned: KnowledgeIndex) -> None:
+    found, _reply, lead = ask(returned, "神舟四十号的三名航天员是谁？")
+    assert found and lead is not None
+    assert all(name in lead for name in ("高远山", "林晓波", "方静")), lead
+    assert not any(name in lead for name in ("王小明", "李大海", "张国庆")), lead
+
+
+def test_a_decade_answers_which_decade(returned: KnowledgeIndex) -> None:
+    found, _reply, lead = ask(returned, "返回舱的基本设计能追溯到哪个年代？")
+    assert found and lead is not None and "60年代" in lead
