@@ -395,9 +395,9 @@ def candidates(sentence: str, question: Question) -> list[Extracted]:
         return _nearest_role(people, sentence, question)
     if qtype == "where":
         places = _fresh(_place_candidates(sentence, question), question)
-        kind = _ZH_WHICH_RE.search(question.text)  # "哪个发射场": the place of that kind first
-        if kind:
-            places.sort(key=lambda c: not c.surface.endswith(kind.group(1)))
+        kind = _ZH_WHICH_RE.search(question.text)  # "哪个发射场": a place of that kind (in Chinese, said so)
+        if kind and HAN_RE.search(sentence):
+            return [c for c in places if c.surface.endswith(kind.group(1))]
         return places
     if qtype == "what":
         if HAN_RE.search(sentence):

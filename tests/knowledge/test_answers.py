@@ -772,3 +772,22 @@ def test_the_crew_listed_after_their_role_are_the_astronauts(returned: Knowledge
 def test_a_decade_answers_which_decade(returned: KnowledgeIndex) -> None:
     found, _reply, lead = ask(returned, "返回舱的基本设计能追溯到哪个年代？")
     assert found and lead is not None and "60年代" in lead
+
+
+TRAINING_ZH = """---
+title: "日本游客将飞赴空间站"
+date: 2041-02-01
+source: 示例日报
+---
+
+日本企业家山本健太将于12月8日在哈萨克斯坦的拜科努尔航天发射场搭乘联盟飞船前往国际空间站。
+
+俄罗斯航天局表示,他将于6月在莫斯科郊外的加加林宇航员训练中心开始飞行前训练。
+"""
+
+
+def test_which_kind_of_place_is_answered_by_a_place_of_that_kind() -> None:
+    idx = KnowledgeIndex()
+    idx.add_article(1, parse_article(TRAINING_ZH.encode(), filename="training.md"), guild_id=None)
+    found, _reply, lead = ask(idx, "山本健太将从哪个发射场出发？")
+    assert found and lead is not None and "拜科努尔" in lead and "训练中心" not in lead
