@@ -791,3 +791,30 @@ def test_which_kind_of_place_is_answered_by_a_place_of_that_kind() -> None:
     idx.add_article(1, parse_article(TRAINING_ZH.encode(), filename="training.md"), guild_id=None)
     found, _reply, lead = ask(idx, "山本健太将从哪个发射场出发？")
     assert found and lead is not None and "拜科努尔" in lead and "训练中心" not in lead
+
+
+DELAY_ZH = """---
+title: "神舟四十一号乘组推迟返回"
+date: 2041-11-06
+source: 示例日报
+---
+
+按照原计划,神舟四十一号航天员乘组应于11月5日返回地球,因返回舱舷窗出现细微裂纹,返回推迟。
+"""
+
+
+def test_words_jieba_glues_with_a_particle_are_no_names() -> None:
+    # "按原" (from 按原计划) is no name the article must contain
+    idx = KnowledgeIndex()
+    for i, (name, text) in enumerate(
+        [
+            ("delay.md", DELAY_ZH),
+            ("return.md", RETURN_ZH),
+            ("training.md", TRAINING_ZH),
+            ("plans.md", PLANS_ZH),
+        ],
+        1,
+    ):
+        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    found, reply, _lead = ask(idx, "神舟四十一号为什么没能按原计划返回？")
+    assert found and "裂纹" in reply
