@@ -299,7 +299,10 @@ _OFFSET_WORDS = frozenset(
 )
 
 
-_OFFSET_ASKED = re.compile(r"晚了|早了|提前了|推迟了|晚点")  # "对接晚了多少分钟": the offset is asked
+# "对接晚了多少分钟", "how long after docking did they open the hatch": the offset is asked
+_OFFSET_ASKED = re.compile(
+    r"晚了|早了|提前了|推迟了|晚点|后多久|多久后|多久之后|\bhow (?:long|soon) (?:after|before)\b", re.I
+)
 _CLOCK_AFTER = re.compile(r"[:：]\d")
 
 

@@ -63,7 +63,7 @@ _EN_QUANTITY = re.compile(
 )
 _ZH_NUM = r"(?:\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)(?:[万亿])?"
 _ZH_QUANTITY = re.compile(
-    rf"(?P<num>{_ZH_NUM})(?:多)?(?:个(?=小时|星期))?(?P<unit>个月|小时|分钟|公斤|千克|公里|千米|英里|美元|新元|欧元|日元|卢布|[天年周次块名位人颗艘架项条只圈岁吨米元倍])(?:(?<=小时)|(?<=天)|(?![0-9]))"
+    rf"(?P<num>{_ZH_NUM})(?:多)?(?:个多?(?=小时|星期))?(?P<unit>个多?月|小时|分钟|公斤|千克|公里|千米|英里|美元|新元|欧元|日元|卢布|[天年周次块名位人颗艘架项条只圈岁吨米元倍])(?:(?<=小时)|(?<=天)|(?![0-9]))"
 )
 _TIME_UNITS = {
     "day": "天",
@@ -178,7 +178,7 @@ def quantities(sentence: str) -> list[Extracted]:
         value = float(number) if re.fullmatch(r"\d+(?:\.\d+)?", number) else zh_number(number)
         if value is None:
             continue
-        unit = match["unit"]
+        unit = match["unit"].replace("多", "")  # "3个多月": more than three months
         en_value = _fmt(float(value))
         if zh_scale:
             total = float(value) * (1e8 if zh_scale == "亿" else 1e4)
@@ -194,6 +194,8 @@ def quantities(sentence: str) -> list[Extracted]:
             en = f"{en_value} km"
         else:
             en = en_value
+        if "多" in match.group(0) and en_unit:
+            en = f"over {en}"  # "17个多小时": more than 17 hours
         out.append(Extracted(match.group(0), en, match.group(0), match.start(), _unit_key(unit)))
     out.sort(key=lambda e: e.start)
     return _joined_durations(sentence, out)

@@ -367,7 +367,7 @@ def _proper_en(original: str) -> tuple[set[str], set[str]]:
 # Characters that start or end a phrase jieba's HMM glued together ("上待"), never a name.
 _ZH_PARTICLES = frozenset(
     "上下里中内外在待了的着过把被将和与给对从向是有要会能就都也又还去来到按没不可应该已曾再才让使往为因由自以及或"
-    "而且但并总共每各全支位个次迎"
+    "而且但并总共每各全支位个次迎这那此该本其某"
 )
 
 

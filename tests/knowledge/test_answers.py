@@ -818,3 +818,27 @@ def test_words_jieba_glues_with_a_particle_are_no_names() -> None:
         idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
     found, reply, _lead = ask(idx, "神舟四十一号为什么没能按原计划返回？")
     assert found and "裂纹" in reply
+
+
+FLIGHT_ZH = """---
+title: "龙飞船载四名宇航员离开空间站"
+date: 2042-03-08
+source: 示例通讯社
+---
+
+四名宇航员今天搭乘龙飞船离开国际空间站,预计耗时17个多小时飞行,于明天下午溅落。这批宇航员在空间站停留了3个多月。
+"""
+
+
+def test_chinese_more_than_durations_and_this_batch() -> None:
+    idx = KnowledgeIndex()
+    for i, (name, text) in enumerate(
+        [("flight.md", FLIGHT_ZH), ("return.md", RETURN_ZH), ("plans.md", PLANS_ZH)], 1
+    ):
+        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    found, _reply, lead = ask(idx, "龙飞船离开空间站后预计要飞多久才溅落？")
+    assert found and lead is not None and "17个多小时" in lead
+    found, _reply, lead = ask(idx, "How long will the Dragon fly before it splashes down?")
+    assert found and lead is not None and "over 17 hours" in lead
+    found, _reply, lead = ask(idx, "这批宇航员在空间站待了多久？")  # 这批 is no name
+    assert found and lead is not None and "3个多月" in lead
