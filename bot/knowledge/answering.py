@@ -709,6 +709,13 @@ def _best(index: SentenceIndex, q: Question, hits: list[Hit], trace: list[str] |
             )
         if q.qtype in _TYPED:
             score += (0.1 + 0.05 * _strength(picked[0], q)) if picked else -0.3
+        if (
+            picked
+            and q.qtype == "duration"
+            and _OFFSET_ASKED.search(q.text)
+            and _is_offset(sentence, picked[0])
+        ):
+            score += 0.1  # "how long after docking …" answered by "two hours later"
         elif picked and picked[0].unit == "name":
             score += 0.1  # a name asked for, and given in quotes
         if q.qtype == "why":

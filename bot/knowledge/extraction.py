@@ -414,6 +414,14 @@ def chinese_names(sentence: str, tags: tuple[str, ...] = ("nr", "nrfg", "nrt")) 
     for match in _ZH_DOTTED_NAME_RE.finditer(sentence):
         dotted.append((match.start(), match.end()))
         out.append(Extracted(match.group(0), match.group(0), match.group(0), match.start()))
+    # "日本籍的大西卓哉和…": a name after its nationality (jieba may cut it in two)
+    if people:
+        for match in _ZH_NATIONAL_NAME_RE.finditer(sentence):
+            name = match.group(1)
+            if any(c.surface == name for c in out) or _not_a_person(name, sentence, match.start(1), book):
+                continue
+            out = [c for c in out if not (match.start(1) <= c.start < match.end(1))]
+            out.append(Extracted(name, bilingual.name_pinyin(name) or name, name, match.start(1)))
     # "培斯科夫(Kirill Peskov)": the Chinese name and, in brackets, how it is written in English
     if people:
         for match in _ZH_GLOSSED_NAME_RE.finditer(sentence):
@@ -428,6 +436,7 @@ def chinese_names(sentence: str, tags: tuple[str, ...] = ("nr", "nrfg", "nrt")) 
     return out
 
 
+_ZH_NATIONAL_NAME_RE = re.compile(r"籍的?([\u4e00-\u9fff]{2,4}?)(?=[和与及、,，(（]|$)")
 _ZH_GLOSSED_NAME_RE = re.compile(
     r"(?:^|(?<=[的和与及、,，籍是]))((?:(?![的和与及、籍是])[\u4e00-\u9fff]){2,5})"
     r"\(([A-Z][A-Za-z.'-]+(?: [A-Z][A-Za-z.'-]+){1,3})\)"
@@ -442,8 +451,8 @@ def _not_a_person(word: str, sentence: str, start: int, book: bilingual.Dictiona
     tail of a time ("3日晨", "10点半") is no one's name."""
     if word in book.zh_names or word[:1] in "这那该此每各本其某全一二两三四五六七八九十几":
         return True  # a demonstrative or a count ("两人") is no one's name
-    if word[-1:] in "网社台报刊站":
-        return True  # a news outlet or site (央广网, 官网)
+    if word[-1:] in "网社台报刊站号":
+        return True  # a news outlet or site (央广网, 官网), a vehicle (乘龙号)
     if word[:1] in _NOT_IN_NAMES or word[-1:] in _NOT_IN_NAMES:
         return True  # a phrase jieba's HMM glued together ("壁有", "上待")
     if start > 0 and sentence[start - 1].isdigit():

@@ -842,3 +842,28 @@ def test_chinese_more_than_durations_and_this_batch() -> None:
     assert found and lead is not None and "over 17 hours" in lead
     found, _reply, lead = ask(idx, "这批宇航员在空间站待了多久？")  # 这批 is no name
     assert found and lead is not None and "3个多月" in lead
+
+
+HATCH_EN = """---
+title: "Soyuz MS-60 Docks"
+date: 2042-06-08
+source: Example Orbit Weekly
+---
+
+Soyuz MS-60 docked with the station on Friday after a two-day journey, bringing three new crewmembers.
+
+The Soyuz attached to the Rassvet module, and the hatch opened a bit more than two hours later.
+"""
+
+
+def test_a_name_after_its_nationality_and_an_offset_asked(undock: KnowledgeIndex) -> None:
+    # "日本籍的森田健和…": the name after 籍的, not a vehicle ending in 号
+    found, _reply, lead = ask(undock, "这次乘龙飞船离开空间站的日本宇航员是谁？")
+    assert found and lead is not None and "森田健" in lead
+    idx = KnowledgeIndex()
+    for i, (name, text) in enumerate(
+        [("hatch.md", HATCH_EN), ("walk.md", WALK_EN), ("nauka.md", NAUKA_EN)], 1
+    ):
+        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    found, _reply, lead = ask(idx, "how long after docking did they open the ms-60 hatch")
+    assert found and lead is not None and "two hours" in lead
