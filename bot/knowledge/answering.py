@@ -181,6 +181,12 @@ def _by_nearness(cands: list[Extracted], sentence: str, question: Question) -> l
     return sorted(cands, key=lambda c: min(abs(c.start - a) for a in anchors))
 
 
+_ANGLE_ASKED = re.compile(r"attitude|angle|tilt|rotat|turn|spin|pitch|yaw|roll|姿态|角度|偏转|旋转", re.I)
+_OFTEN_RE = re.compile(
+    r"\b(?:once|twice|thrice|(?:\w+|\d+) times)(?: (?:a|per|each|every) (?:year|month|week|day))?\b"
+    r"|\bevery (?:\w+ )?(?:years?|months?|weeks?|days?)\b|每年\S{0,3}次|一年\S{0,3}次",
+    re.I,
+)
 _MASS_UNITS = {"kilogram", "kg", "ton", "tonn", "t", "pound", "lb", "吨", "gram"}
 _SPEED_UNITS = {"mph", "kph", "km/h", "kilomet", "mile", "knot"}
 _MONEY_RE = re.compile(r"\$|dollar|美元|元|euro|€|£|pound|yen|rubl|亿|million|billion", re.I)
@@ -202,6 +208,8 @@ def _unit_fits(cand: Extracted, question: Question) -> bool:
     if qtype == "duration":  # "3 times" / "一次" and a clock time are no durations
         return (unit in _TIME_UNITS and unit != "time") or (detail == "or_length" and unit in _DISTANCE_UNITS)
     if qtype in ("distance", "height"):
+        if unit in ("degre", "°") and _ANGLE_ASKED.search(question.text):
+            return True  # "how far did it knock the station out of its attitude": by 45 degrees
         return unit in _DISTANCE_UNITS
     if qtype == "speed":
         return unit in _SPEED_UNITS or "per" in cand.surface or "/" in cand.surface
@@ -264,7 +272,9 @@ def _place_candidates(sentence: str, question: Question) -> list[Extracted]:
         out.extend(_zh_places(sentence))
         out.extend(c for c in quoted_zh(sentence) if re.fullmatch(r"[A-Za-z][\w .'-]+", c.surface))
     for match in re.finditer(
-        r"\b(?:in|at|from|off|near|to|into|on) (?:the )?((?:[A-Z][\w’'.-]*)(?:\s+(?:of\s+(?:the\s+)?)?[A-Z][\w’'.-]*)*)",
+        r"\b(?:in|at|from|off|near|to|into|on|over|above|across) (?:the )?"
+        r"(?:(?:north|south|east|west)(?:ern)?\s+|central\s+)?"  # "over eastern China"
+        r"((?:[A-Z][\w’'.-]*)(?:\s+(?:of\s+(?:the\s+)?)?[A-Z][\w’'.-]*)*)",
         sentence,
     ):
         surface = match.group(1).strip(" .,")
@@ -341,6 +351,13 @@ def _another_event(sentence: str, date: Extracted, question: Question) -> bool:
 
 def candidates(sentence: str, question: Question) -> list[Extracted]:
     qtype = question.qtype
+    if question.detail == "often":  # "twice a year", "every six months", "每年两次"
+        found = [
+            Extracted(m.group(0), m.group(0), m.group(0), m.start(), "time")
+            for m in _OFTEN_RE.finditer(sentence)
+        ]
+        if found:
+            return found
     if question.detail == "ordinal":  # "the 15th woman", "第三次", "his fifth spaceflight"
         return [
             Extracted(m.group(0), m.group(0), m.group(0), m.start(), "ordinal")

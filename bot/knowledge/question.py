@@ -61,7 +61,7 @@ _WHO_NATIONAL_EN = re.compile(
     re.I,
 )
 _WHERE_EN = re.compile(
-    r"\bwhere\b|\b(?:which|what) (?:\w+ )?(?:cosmodrome|site|city|country|place|port|pad|launchpad|"
+    r"\bwhere\b|\b(?:what|which) (?:part|region|area) of\b|\b(?:which|what) (?:\w+ )?(?:cosmodrome|site|city|country|place|port|pad|launchpad|"
     r"base|center|centre|location|spaceport|ocean|sea|state|town)\b|\bfrom which\b",
     re.I,
 )
@@ -124,7 +124,7 @@ _CLASS_NOUNS = frozenset(
 _ZH_CLASS_NOUNS = frozenset("公司 机构 国家 城市 地方 人 宇航员 航天员 飞船 火箭 名字 东西".split())
 _ROLE_RE = re.compile(
     r"\b(?:commander|administrator|chief|producer|spokes(?:man|woman|person)|pilot|director|photographer|"
-    r"founder|ceo|president|head|leader|captain|minister|filmmaker)\b",
+    r"founder|ceo|president|(?<=the )head(?! out| off| back| home)|leader|captain|minister|filmmaker)\b",
     re.I,
 )
 _MASS_EN = re.compile(
@@ -169,6 +169,7 @@ def clean(question: str) -> str:
 # "she became the how-manyth woman", "what number spacewalk was it": an ordinal is asked
 _WHICH_NTH_EN = re.compile(r"\bhow[- ]many(?:e)?th\b|\bwhat number\b(?! of)", re.I)
 _SIZE_EN = re.compile(r"\bhow (?:big|large|wide)\b|\bwhat size\b", re.I)
+_REGION_EN = re.compile(r"\b(?:what|which) (?:part|region|area) of the (?:world|earth|globe|planet)\b", re.I)
 _LEADING_WH = re.compile(r"\s*(where|when|who(?:m|se)?)\b", re.I)
 
 
@@ -180,7 +181,7 @@ def _qtype_en(text: str) -> tuple[str, str | None]:
     if _SIZE_EN.search(text):
         return "distance", "size"
     leading = _LEADING_WH.match(text)  # "Where will they land when they come home": the first word asks
-    if leading and leading.group(1).lower() == "where":
+    if (leading and leading.group(1).lower() == "where") or _REGION_EN.search(text):
         return "where", None
     if leading and leading.group(1).lower().startswith("who"):
         return "who", None
@@ -473,8 +474,10 @@ def _analysed(question: str) -> Question:
             found = terms(piece)
             # "Hermes 6" is its designator (hermes-6), not the words "hermes" and "6" besides
             parts = {w for t in found if "-" in t.term and " " in t.surface for w in t.surface.split()}
+            region = _REGION_EN.search(piece)  # "over what part of the world": the type, not the topic
+            asked_kind = {t.term for t in terms(region.group(0))} if region else set()
             for t in found:
-                if t.surface in parts:
+                if t.surface in parts or t.term in asked_kind:
                     continue
                 if t.term in _TYPE_WORDS and t.term != unit:
                     continue

@@ -867,3 +867,32 @@ def test_a_name_after_its_nationality_and_an_offset_asked(undock: KnowledgeIndex
         idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
     found, _reply, lead = ask(idx, "how long after docking did they open the ms-60 hatch")
     assert found and lead is not None and "two hours" in lead
+
+
+TILT_EN = """---
+title: "Module Thrusters Tilt the Station"
+date: 2043-07-29
+source: Example Orbit Weekly
+---
+
+The new Zorya module fired its thrusters after docking, and the station was knocked out of its normal attitude by about 30 degrees. The station was over eastern China when Zorya docked.
+
+These days Soyuz takes crews to and from the station twice a year. Cosmonauts Lev Orlov and Ivan Gusev were about to head out on a spacewalk when the alarm sounded.
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "lead"),
+    [
+        ("how far did zorya knock the station out of its attitude", "30 degrees"),  # an angle asked
+        ("how often does soyuz ferry crews to the station", "twice a year"),
+        ("over what part of the world was the station when zorya docked", "China"),
+        ("which two cosmonauts were about to head out on a spacewalk", "Lev Orlov"),  # "head" is no role here
+    ],
+)
+def test_angles_frequencies_regions_and_a_verb_that_looks_like_a_role(question: str, lead: str) -> None:
+    idx = KnowledgeIndex()
+    for i, (name, text) in enumerate([("tilt.md", TILT_EN), ("walk.md", WALK_EN), ("nauka.md", NAUKA_EN)], 1):
+        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    found, _reply, got = ask(idx, question)
+    assert found and got is not None and lead in got
