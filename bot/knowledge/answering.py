@@ -507,6 +507,77 @@ def _names_by_usage(index: SentenceIndex, question: Question) -> None:
             concept.entity = True
 
 
+# Pinyin spelt the way transliterated names come out in English: 科诺年科 kenuonianke → kenonyanke ~ Kononenko.
+_PINYIN_TO_LATIN = [
+    ("uo", "o"),
+    ("ei", "e"),
+    ("er", "r"),
+    ("ian", "en"),
+    ("ia", "ya"),
+    ("fu$", "v"),
+    ("x", "s"),
+]
+_FIRST_LETTERS = {
+    "k": "kc",
+    "g": "gk",
+    "h": "hk",
+    "f": "fv",
+    "w": "wv",
+    "l": "lr",
+    "j": "jgz",
+    "q": "chk",
+    "x": "s",
+    "b": "bp",
+    "p": "pb",
+    "d": "dt",
+    "t": "td",
+}
+_TRANSLITERATION_CUTOFF = 60
+
+
+def _transliterations(index: SentenceIndex, question: Question) -> None:
+    """A foreign name written in Chinese characters ("帕达尔卡", "培斯科夫") gets the name of the articles it
+    sounds like ("padalka"), so an English article can be checked for it and found by it."""
+    from rapidfuzz import fuzz, process
+
+    def foreign(c: Concept) -> bool:
+        return (
+            c.entity
+            and not c.strict
+            and bool(HAN_RE.search(c.label))
+            and not any(a.isascii() for a in c.every)
+        )
+
+    # jieba often cuts a transliteration in two (科诺 | 年科): the pieces written together are one name
+    names: list[list[Concept]] = []
+    for concept in question.concepts:
+        if not foreign(concept):
+            continue
+        if names and names[-1][-1].label + concept.label in question.text:
+            names[-1].append(concept)
+        else:
+            names.append([concept])
+    for parts in names:
+        spelt = bilingual.reading("".join(c.label for c in parts))
+        if not spelt or len(spelt) < 4:
+            continue
+        for pattern, latin in _PINYIN_TO_LATIN:
+            spelt = re.sub(pattern, latin, spelt)
+        words = [w for first in _FIRST_LETTERS.get(spelt[0], spelt[0]) for w in index.vocabulary(first)]
+        best = process.extractOne(spelt, words, scorer=fuzz.ratio, score_cutoff=_TRANSLITERATION_CUTOFF)
+        if best is not None and _written_as_name(index, best[0]):
+            for concept in parts:
+                concept.alternatives = concept.alternatives | {best[0]}
+
+
+def _written_as_name(index: SentenceIndex, term: str) -> bool:
+    posting = index.postings.get(term)
+    if not posting:
+        return False
+    text = index.texts[posting[0]] or ""
+    return any(w[:1].isupper() and stem(w.lower()) == term for w in re.findall(r"[A-Za-z][\w'-]*", text))
+
+
 def _by_label(question: Question, label: str) -> Concept:
     return next(c for c in question.concepts if c.label == label)
 
@@ -631,6 +702,7 @@ def find_or_nearest(
         return None, []
     _respell(index, q)
     _names_by_usage(index, q)
+    _transliterations(index, q)
     hits = index.search(q.concepts, scopes)
     found = _best(index, q, hits, trace)
     if found is not None:
@@ -669,8 +741,9 @@ def _best(index: SentenceIndex, q: Question, hits: list[Hit], trace: list[str] |
 
     for hit in hits[:_EXAMINED]:
         verdicts = {c.label: _entity_ok(c, hit, index) for c in q.concepts if c.entity or c.weight_cap}
-        if any(ok is False for label, ok in verdicts.items() if _by_label(q, label).entity):
-            refuse(hit, "a named thing is not in the article")
+        missing = [label for label, ok in verdicts.items() if ok is False and _by_label(q, label).entity]
+        if missing:
+            refuse(hit, f"a named thing is not in the article: {', '.join(missing)}")
             continue
         unknown = [label for label, ok in verdicts.items() if ok is None]
         score = hit.score

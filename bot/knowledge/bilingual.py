@@ -355,6 +355,18 @@ def load() -> Dictionary:
 _configured = False
 
 
+def reading(word: str) -> str | None:
+    """科诺年科 → "kenuonianke": the plain pinyin of each character, run together (None if one is unknown)."""
+    table = dictionary().pinyin
+    readings = []
+    for ch in word:
+        plain, surname = table.get(ch, ("", ""))
+        if not (plain or surname):
+            return None
+        readings.append(plain or surname)
+    return "".join(readings).lower()
+
+
 def name_pinyin(name: str) -> str | None:
     """翟志刚 → "Zhai Zhigang": a Chinese personal name in pinyin (surname reading for the first char)."""
     table = dictionary().pinyin

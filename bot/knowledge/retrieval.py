@@ -354,6 +354,11 @@ class SentenceIndex:
                     self._vocabulary.setdefault(t[0], []).append(t)
             self._vocabulary_size = len(self.postings)
 
+    def vocabulary(self, first: str) -> list[str]:
+        """The articles' words of four letters or more that begin with ``first``."""
+        self.refresh_vocabulary()
+        return self._vocabulary.get(first, [])
+
     def closest_term(self, term: str) -> str | None:
         """A word of the articles spelt nearly like ``term`` ("Moghbelli" → "moghbeli"), or None."""
         from rapidfuzz import fuzz, process
