@@ -475,6 +475,7 @@ def _respell(index: SentenceIndex, question: Question) -> None:
             concept.alternatives = concept.alternatives | {near}
 
 
+_CALENDAR_TERMS = frozenset(stem(w) for w in CALENDAR)
 _USAGE_SAMPLE = 4
 _RARE_NAME_DF = 50
 
@@ -490,8 +491,8 @@ def _names_by_usage(index: SentenceIndex, question: Question) -> None:
             continue
         if not label.isascii() or not label.isalpha() or len(label) < 3:
             continue
-        if label in _STATION_TERMS or label in EN_STOPWORDS:
-            continue
+        if label in _STATION_TERMS or label in EN_STOPWORDS or label in _CALENDAR_TERMS:
+            continue  # "March" is always written with a capital, and is no name
         posting = index.postings.get(label)
         if not posting or len(posting) > _RARE_NAME_DF:
             continue
