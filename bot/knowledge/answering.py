@@ -29,6 +29,7 @@ from bot.knowledge.extraction import (
 )
 from bot.knowledge.question import (
     CALENDAR,
+    ORDINAL_ANY,
     Question,
     analyse,
     event_words_zh,
@@ -45,7 +46,16 @@ from bot.knowledge.retrieval import (
     Scope,
     SentenceIndex,
 )
-from bot.knowledge.text import EN_STOPWORDS, HAN_RE, designator_numbers, language_of, normalise, stem, terms
+from bot.knowledge.text import (
+    EN_STOPWORDS,
+    HAN_RE,
+    QUOTED_NAME_RE,
+    designator_numbers,
+    language_of,
+    normalise,
+    stem,
+    terms,
+)
 
 THRESHOLD = 0.56
 UNCHECKED_PENALTY = (
@@ -321,12 +331,6 @@ def _is_offset(sentence: str, cand: Extracted) -> bool:
     return bool(_OFFSET_AFTER.match(sentence, end) or _OFFSET_BEFORE.search(sentence, 0, cand.start))
 
 
-_QUOTED_EN = re.compile(r"[\"‘']([A-Z][\w-]*(?: [A-Z][\w-]*){0,3})[\"’']")
-_ORDINAL_RE = re.compile(
-    r"\b\d+(?:st|nd|rd|th)\b|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
-    r"eleventh|twelfth)\b|第[一二三四五六七八九十百\d]+",
-    re.I,
-)
 _DATELINE = re.compile(r"\s*(?:电|電|讯|訊|消息)|\s*\((?:UPI|Reuters|AP|AFP|ANI|Xinhua|TASS)\)", re.I)
 
 
@@ -361,7 +365,7 @@ def candidates(sentence: str, question: Question) -> list[Extracted]:
     if question.detail == "ordinal":  # "the 15th woman", "第三次", "his fifth spaceflight"
         return [
             Extracted(m.group(0), m.group(0), m.group(0), m.start(), "ordinal")
-            for m in _ORDINAL_RE.finditer(sentence)
+            for m in ORDINAL_ANY.finditer(sentence)
         ]
     if qtype in ("quantity", "duration", "distance", "height", "age", "speed"):
         named = designator_numbers(sentence)
@@ -427,7 +431,7 @@ def candidates(sentence: str, question: Question) -> list[Extracted]:
         if question.words & {"name", "call"}:  # "what did they name it": the name given in quotes first
             quoted = [
                 Extracted(m.group(1), m.group(1), m.group(1), m.start(1), "name")
-                for m in _QUOTED_EN.finditer(normalise(sentence))
+                for m in QUOTED_NAME_RE.finditer(normalise(sentence))
                 if not (_value_terms(m.group(1)) <= question.words)
             ]
             found = quoted + found

@@ -102,7 +102,7 @@ _TYPE_WORDS = frozenset(
 _ORDINAL = re.compile(
     r"第[一二三四五六七八九十百\d]+次?|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th)"
 )
-_ORDINAL_ANY = re.compile(
+ORDINAL_ANY = re.compile(
     r"第[一二三四五六七八九十百\d]+|\b(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))\b",
     re.I,
 )
@@ -416,7 +416,7 @@ def _analysed(question: str) -> Question:
         strict = bool(re.search(r"-\d", term.term))
         # an ordinal ("第二次", "second") tells one event from another like a designator: it must be there
         # (unless the question offers several: "her first, second or third?")
-        ordinal = bool(_ORDINAL.fullmatch(term.term)) and len(_ORDINAL_ANY.findall(text)) == 1
+        ordinal = bool(_ORDINAL.fullmatch(term.term)) and len(ORDINAL_ANY.findall(text)) == 1
         named = term.term in proper or (
             term.zh and term.term in _vehicles() and term.term not in designator_names
         )

@@ -386,12 +386,12 @@ def _spaced_designators(text: str) -> list[Term]:
 
 # A name in quotes ('the Dragon "Resilience"', “梦天”号) says the sentence names something: it counts as the
 # word "name" (名字), so "what did they name it" finds the sentence that gives the name.
-_QUOTED_NAME_RE = re.compile(r"[\"‘']([A-Z][\w-]*(?: [A-Z][\w-]*){0,3})[\"’']")
+QUOTED_NAME_RE = re.compile(r"[\"‘']([A-Z][\w-]*(?: [A-Z][\w-]*){0,3})[\"’']")
 _QUOTED_ZH_RE = re.compile(f'["「『]([{HAN}A-Za-z0-9-]{{1,10}})["」』]')
 
 
 def _quoted_names(text: str) -> list[Term]:
-    out = [Term("name", m.group(0), False) for m in _QUOTED_NAME_RE.finditer(text)]
+    out = [Term("name", m.group(0), False) for m in QUOTED_NAME_RE.finditer(text)]
     out.extend(Term("名字", m.group(0), True) for m in _QUOTED_ZH_RE.finditer(text))
     return out
 
