@@ -128,3 +128,18 @@ async def test_every_cog_loads_and_command_names_are_unique(tmp_path: Path) -> N
             missing += [t for t in texts if t not in COMMAND_ZH and t != "…"]
         assert not missing, f"no zh-CN text for {missing}"
         assert "about" in seen
+
+
+async def test_the_cached_servers_are_kept_out_of_the_cyclic_gc_once_ready(
+    bot: Cupola, sandbox: Sandbox
+) -> None:
+    """Full collections would walk every server's objects again and again during a fan-out."""
+    import gc
+
+    guild = bot.guilds[0]
+    assert gc.is_tracked(guild)
+    gc.unfreeze()  # whatever froze before (the articles' index too) goes back to the GC's generations
+    assert any(o is guild for o in gc.get_objects())
+    bot._frozen_at_ready = False  # as at the first READY
+    await bot.on_ready()
+    assert not any(o is guild for o in gc.get_objects())  # frozen: in no generation the GC walks
