@@ -45,6 +45,30 @@ def configure_endpoints(settings: Settings) -> None:
     Route.BASE = settings.discord.api_base
     if settings.discord.gateway_url:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord.gateway_url)
+    stamp_heartbeats_when_sent()
+
+
+def stamp_heartbeats_when_sent() -> None:
+    """Note each heartbeat's send time on the event loop, just before it is written.
+
+    discord.py's heartbeat thread notes it only once the send has returned and the thread has the GIL
+    back. An ACK read on the loop before that (a gateway on loopback answers at once; the loop is busy
+    during a fan-out) was measured from the *previous* heartbeat: a latency of the whole interval,
+    41.25 s, in ``bot.latency`` (and /about) and "Can't keep up, shard ID N websocket is 41.3s behind"
+    in the log, with nothing behind at all. Noted on the loop, the ACK can only come after it.
+    """
+    original = DiscordWebSocket.send_heartbeat
+    if getattr(original, "_cupola_stamped", False):
+        return
+
+    async def send_heartbeat(self: DiscordWebSocket, data: Any) -> None:
+        keep_alive = self._keep_alive
+        if keep_alive is not None:
+            keep_alive._last_send = time.perf_counter()
+        await original(self, data)
+
+    send_heartbeat._cupola_stamped = True  # type: ignore[attr-defined]
+    DiscordWebSocket.send_heartbeat = send_heartbeat  # type: ignore[method-assign]
 
 
 class CupolaTree(app_commands.CommandTree["Cupola"]):
