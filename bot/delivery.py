@@ -220,7 +220,8 @@ def claim_new_many(
     """First claims for several keys in one statement, by key; a key that exists already (claimed or
     posted, by anyone) is left out, and the caller goes the way of :func:`claim` for it.
 
-    A fan-out claimed each server with a look-up, a savepoint and an ORM insert of its own.
+    A fan-out claimed each server with a look-up, a savepoint and an ORM insert of its own. For a
+    batch (the poster's 16): more than ENQUEUE_CHUNK items would pass SQLite's parameter bound.
     """
     if not items:
         return {}
@@ -247,7 +248,7 @@ def claim_new_many(
         .on_conflict_do_nothing(index_elements=["kind", "key"])
         .returning(table.c.id, table.c.key)
     )
-    claims = {}
+    claims: dict[str, Claim] = {}
     for row_id, key in session.execute(statement).all():
         item = by_key[key]
         claims[key] = Claim(int(row_id), kind, key, item.channel_id, item.guild_id, dict(item.payload), 1)

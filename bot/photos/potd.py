@@ -189,7 +189,13 @@ def _prepare_new(
     instead of several per server. Left out, for the one-by-one way: days claimed before, a claim
     lost to another process a moment ago, a server with nothing to pick. None: claimed, but
     no photo could be had after all (recorded as failed, as :func:`prepare_post` does).
+
+    The photos are picked before the claims are inserted, so a claim lost to a peer (PostgreSQL; on
+    SQLite the write lock is ours) may have started its server's new rotation cycle, which the
+    winner, finding every photo shown, starts as well.
     """
+    if not dues:
+        return {}
     if len({d.guild_id for d in dues}) != len(dues):
         return {}  # one scope twice in a batch: the picks would not see each other
     keys = [d.key for d in dues]
