@@ -9,7 +9,7 @@ from dataclasses import astuple, dataclass
 from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, func, or_
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlmodel import Session, col, select
 
 from bot.db import Database, DatabaseUnavailable
@@ -24,7 +24,7 @@ class ContentCounts:
     photos: int
 
 
-def visible_to(column: Any, guild_id: int | None) -> ColumnElement[bool]:
+def visible_to(column: Any, guild_id: int | BindParameter[int] | None) -> ColumnElement[bool]:
     """Global content plus the guild's own (a guild never sees another guild's rows)."""
     if guild_id is None:
         return column.is_(None)

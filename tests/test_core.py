@@ -128,3 +128,45 @@ async def test_every_cog_loads_and_command_names_are_unique(tmp_path: Path) -> N
             missing += [t for t in texts if t not in COMMAND_ZH and t != "…"]
         assert not missing, f"no zh-CN text for {missing}"
         assert "about" in seen
+
+
+async def test_the_cached_servers_are_kept_out_of_the_cyclic_gc_once_ready(
+    bot: Cupola, sandbox: Sandbox
+) -> None:
+    """Full collections would walk every server's objects again and again during a fan-out."""
+    import gc
+
+    guild = bot.guilds[0]
+    assert gc.is_tracked(guild)
+    gc.unfreeze()  # whatever froze before (the articles' index too) goes back to the GC's generations
+    assert any(o is guild for o in gc.get_objects())
+    bot._frozen_at_ready = False  # as at the first READY
+    await bot.on_ready()
+    assert not any(o is guild for o in gc.get_objects())  # frozen: in no generation the GC walks
+
+
+async def test_a_heartbeat_is_timed_from_its_own_send_not_the_one_before(
+    bot: Cupola, sandbox: Sandbox
+) -> None:
+    """The heartbeat thread notes the send only once it has the GIL back; an ACK read before that was
+    timed from the previous heartbeat (the whole 41.25 s interval: "Can't keep up … 41.3s behind")."""
+    import asyncio
+    import time
+
+    shard = bot.get_shard(0)
+    assert shard is not None
+    ws = shard._parent.ws
+    keep_alive = ws._keep_alive
+    assert keep_alive is not None
+    keep_alive._last_send = previous = time.perf_counter() - 41.25  # as if the last beat was that long ago
+    acked = keep_alive._last_ack
+    before = time.perf_counter()
+    await ws.send_heartbeat(keep_alive.get_payload())  # what the thread runs on the loop
+    assert keep_alive._last_send >= before > previous
+    for _ in range(200):
+        if keep_alive._last_ack != acked:
+            break
+        await asyncio.sleep(0.01)
+    assert keep_alive._last_ack != acked, "the sandbox did not acknowledge the heartbeat"
+    assert keep_alive.latency == keep_alive._last_ack - keep_alive._last_send
+    assert keep_alive.latency <= keep_alive._last_ack - before

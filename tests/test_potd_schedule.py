@@ -197,3 +197,121 @@ async def test_prepare_post_gives_up_after_max_attempts(db: Database) -> None:
         await db.run(delivery.mark_failed, prepared.claim.id, "503")
     assert await db.run(potd.prepare_post, due, now=now) is None
     assert await db.run(schedule.finished_keys, ["7:2026-06-01"]) == {"7:2026-06-01"}
+
+
+# ------------------------------------------------------------------------------------------ batches
+
+
+def _dues(guilds: range, day: date) -> list[DuePost]:
+    return [DuePost(g, g * 10, day, schedule.potd_key(g, day)) for g in guilds]
+
+
+def _shown(*, session: Any) -> list[tuple[str, int]]:
+    from sqlmodel import select
+
+    from bot.models import PhotoShown
+
+    return sorted((r.scope, r.photo_id) for r in session.exec(select(PhotoShown)).all())
+
+
+async def test_a_batch_claims_every_new_day_as_one_post_at_a_time_would(db: Database) -> None:
+    await db.run(insert_photos, url_specs(4))
+    day, now = date(2026, 6, 1), utc(2026, 6, 1, 9)
+    prepared = await db.run(potd.prepare_posts, _dues(range(1, 17), day), now=now, owner="process-a")
+    assert all(p is not None for p in prepared)
+    for g, p in zip(range(1, 17), prepared, strict=True):
+        assert p is not None and p.guild_id == g and p.channel_id == g * 10 and p.day == day
+        assert not p.maybe_posted and p.claim.attempts == 1 and p.claim.key == f"{g}:2026-06-01"
+        assert p.claim.payload == {"day": "2026-06-01", "photo_id": p.photo.id, "started_at": now.isoformat()}
+    assert len({p.claim.id for p in prepared if p}) == 16
+    assert await db.run(_shown) == sorted((f"potd:{p.guild_id}", p.photo.id) for p in prepared if p)
+    # Held by process-a: nothing for process-b; after the lease, process-b takes over the same photos.
+    assert (
+        await db.run(potd.prepare_posts, _dues(range(1, 17), day), now=now, owner="process-b") == [None] * 16
+    )
+    later = now + delivery.LEASE + timedelta(seconds=1)
+    again = await db.run(potd.prepare_posts, _dues(range(1, 17), day), now=later, owner="process-b")
+    assert [(a.claim.id, a.photo.id, a.claim.attempts, a.maybe_posted) for a in again if a] == [
+        (p.claim.id, p.photo.id, 2, True) for p in prepared if p
+    ]
+
+
+async def test_a_batch_mixes_new_days_with_retries_and_servers_without_photos(db: Database) -> None:
+    await db.run(insert_photos, url_specs(3))
+    await db.run(insert_photos, [{"url": None, "caption": "text only", "credit": "NASA"}], guild_id=5)
+    day, now = date(2026, 6, 1), utc(2026, 6, 1, 9)
+    first = await db.run(potd.prepare_post, DuePost(2, 20, day, "2:2026-06-01"), now=now)
+    assert first is not None
+    await db.run(delivery.mark_failed, first.claim.id, "503")
+    await db.run(schedule.finished_keys, ["3:2026-06-01"])
+    sent = await db.run(potd.prepare_post, DuePost(3, 30, day, "3:2026-06-01"), now=now)
+    assert sent is not None
+    await db.run(delivery.mark_sent, sent.claim.id, 99, now=now)
+    prepared = await db.run(potd.prepare_posts, _dues(range(1, 5), day), now=now)
+    by_guild = {g: p for g, p in zip(range(1, 5), prepared, strict=True)}
+    assert by_guild[1] is not None and by_guild[1].claim.attempts == 1
+    retry = by_guild[2]
+    assert retry is not None and retry.claim.id == first.claim.id and retry.claim.attempts == 2
+    assert retry.photo.id == first.photo.id and retry.maybe_posted
+    assert by_guild[3] is None  # posted already
+    assert by_guild[4] is not None
+
+
+async def test_batches_keep_the_rotation_no_repeats_until_every_photo_was_shown(db: Database) -> None:
+    ids = await db.run(insert_photos, url_specs(3))
+    seen: list[int] = []
+    for d in range(1, 7):
+        now = utc(2026, 6, d, 9)
+        [p] = await db.run(potd.prepare_posts, _dues(range(1, 2), date(2026, 6, d)), now=now)
+        assert p is not None
+        await db.run(delivery.mark_sent, p.claim.id, 100 + d, now=now)
+        seen.append(p.photo.id)
+    assert sorted(seen[:3]) == sorted(ids) and sorted(seen[3:]) == sorted(ids)
+    assert seen[3] != seen[2]  # a new cycle does not start with the photo shown last
+
+
+async def test_a_pick_taken_in_the_same_scope_meanwhile_is_chosen_again(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A /potd now in the same server records its photo between our pick and our record of it."""
+    from bot.photos import rotation
+
+    await db.run(insert_photos, url_specs(2))
+    original = rotation.next_photo
+    taken: list[int] = []
+
+    def next_photo_then_taken(scope: str, guild_id: int | None, *, session: Any) -> int | None:
+        photo_id = original(scope, guild_id, session=session)
+        if photo_id is not None and not taken:
+            assert rotation.mark_shown(scope, photo_id, session=session, now=utc(2026, 6, 1, 9))
+            taken.append(photo_id)
+        return photo_id
+
+    monkeypatch.setattr(potd, "next_photo", next_photo_then_taken)
+    [p] = await db.run(potd.prepare_posts, _dues(range(1, 2), date(2026, 6, 1)), now=utc(2026, 6, 1, 9))
+    assert p is not None and p.photo.id != taken[0]
+    assert p.claim.payload["photo_id"] == p.photo.id
+    assert await db.run(_shown) == sorted([("potd:1", taken[0]), ("potd:1", p.photo.id)])
+
+
+async def test_a_batch_of_new_days_takes_a_few_statements_not_several_per_server(db: Database) -> None:
+    from sqlalchemy import event
+
+    await db.run(insert_photos, url_specs(4))
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        prepared = await db.run(
+            potd.prepare_posts, _dues(range(1, 17), date(2026, 6, 1)), now=utc(2026, 6, 1, 9)
+        )
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert all(p is not None for p in prepared)
+    # One pick per server (the rotation's random choice); everything else once for the batch.
+    picks = [s for s in statements if s.startswith("SELECT photo.id ") and "random()" in s]
+    assert len(picks) == 16
+    assert len(statements) - len(picks) <= 10, statements

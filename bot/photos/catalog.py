@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_
+from sqlalchemy import BindParameter, and_, delete, func, or_
 from sqlmodel import Session, col, select
 
 from bot import delivery
@@ -63,8 +63,9 @@ def _has_picture() -> Any:
     )
 
 
-def showable_to(guild_id: int | None) -> Any:
-    """Visible to ``guild_id`` (global rows + its own) and with a picture to show."""
+def showable_to(guild_id: int | BindParameter[int] | None) -> Any:
+    """Visible to ``guild_id`` (global rows + its own) and with a picture to show; ``guild_id`` may be a
+    bound parameter, for a statement built once (None given for it then matches global rows only)."""
     return and_(visible_to(Photo.guild_id, guild_id), _has_picture())
 
 
@@ -100,6 +101,15 @@ def get_photo(
     condition = showable_to(guild_id) if showable_only else visible_to(Photo.guild_id, guild_id)
     row = session.execute(_view_statement().where(Photo.id == photo_id, condition)).first()
     return _as_view(*row) if row is not None else None
+
+
+def get_photos(photo_ids: Iterable[int], *, session: Session) -> dict[int, PhotoView]:
+    """Several photos by id, unchecked: for ids just picked under :func:`showable_to` in this transaction."""
+    ids = sorted(set(photo_ids))
+    if not ids:
+        return {}
+    rows = session.execute(_view_statement().where(col(Photo.id).in_(ids))).all()
+    return {view.id: view for view in (_as_view(*row) for row in rows)}
 
 
 def count_showable(*, session: Session, guild_id: int | None) -> int:

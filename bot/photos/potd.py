@@ -13,13 +13,20 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy import false, update
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from bot import delivery
 from bot.delivery import Claim
 from bot.models import Delivery
-from bot.photos.catalog import POTD_KIND, PhotoView, count_showable, count_showable_many, get_photo
-from bot.photos.rotation import choose_photo, potd_scope
+from bot.photos.catalog import (
+    POTD_KIND,
+    PhotoView,
+    count_showable,
+    count_showable_many,
+    get_photo,
+    get_photos,
+)
+from bot.photos.rotation import choose_photo, mark_shown_many, next_photo, potd_scope
 from bot.photos.schedule import DuePost
 
 log = logging.getLogger(__name__)
@@ -132,15 +139,28 @@ def prepare_posts(
 ) -> list[Prepared | None]:
     """Claim a batch of servers' posts in one transaction (the caller commits once for all).
 
-    Each server in its own savepoint: one that fails is logged and skipped, the others go on.
+    Days nobody has claimed yet (a fan-out's every server) are claimed together in a few statements
+    (:func:`_prepare_new`); the rest (take-overs, retries, a race lost) each in a savepoint of its
+    own, as :func:`prepare_post` does: one that fails is logged and skipped, the others go on.
     """
     if session.get_bind().dialect.name == "sqlite":
         # Take SQLite's write lock first (waiting for it under the busy timeout): a transaction that
         # starts by reading and then writes fails at once if another connection wrote in between.
         session.execute(update(Delivery).where(false()).values(attempts=Delivery.attempts))
-    out: list[Prepared | None] = []
     counts = count_showable_many((d.guild_id for d in dues), session=session)
+    try:
+        with session.begin_nested():
+            fresh = _prepare_new(
+                [d for d in dues if counts.get(d.guild_id)], now=now, owner=owner, session=session
+            )
+    except Exception:
+        log.exception("could not prepare %d photo(s) of the day together; one at a time", len(dues))
+        fresh = {}
+    out: list[Prepared | None] = []
     for due in dues:
+        if due.key in fresh:
+            out.append(fresh[due.key])
+            continue
         try:
             with session.begin_nested():
                 out.append(
@@ -156,6 +176,77 @@ def prepare_posts(
         except Exception:
             log.exception("guild %s: could not prepare the photo of the day", due.guild_id)
             out.append(None)
+    return out
+
+
+def _prepare_new(
+    dues: Sequence[DuePost], *, now: datetime, owner: str, session: Session
+) -> dict[str, Prepared | None]:
+    """First claims for the days in ``dues`` that have no delivery yet, with their photos, by key.
+
+    The same rows as :func:`prepare_post` writes (the claim's payload names its photo and that an
+    attempt started; the photo is recorded as shown), in one statement per table for the batch
+    instead of several per server. Left out, for the one-by-one way: days claimed before, a claim
+    lost to another process a moment ago, a server with nothing to pick. None: claimed, but
+    no photo could be had after all (recorded as failed, as :func:`prepare_post` does).
+
+    The photos are picked before the claims are inserted, so a claim lost to a peer (PostgreSQL; on
+    SQLite the write lock is ours) may have started its server's new rotation cycle, which the
+    winner, finding every photo shown, starts as well.
+    """
+    if not dues:
+        return {}
+    if len({d.guild_id for d in dues}) != len(dues):
+        return {}  # one scope twice in a batch: the picks would not see each other
+    keys = [d.key for d in dues]
+    taken = set(
+        session.exec(
+            select(Delivery.key).where(Delivery.kind == POTD_KIND, col(Delivery.key).in_(keys))
+        ).all()
+    )
+    picks: dict[str, tuple[DuePost, int]] = {}
+    for due in dues:
+        if due.key in taken:
+            continue
+        photo_id = next_photo(potd_scope(due.guild_id), due.guild_id, session=session)
+        if photo_id is not None:
+            picks[due.key] = (due, photo_id)
+    started = now.isoformat()
+    claims = delivery.claim_new_many(
+        POTD_KIND,
+        [
+            delivery.NewClaim(
+                due.key,
+                due.channel_id,
+                due.guild_id,
+                {"day": due.day.isoformat(), "photo_id": photo_id, "started_at": started},
+            )
+            for due, photo_id in picks.values()
+        ],
+        now=now,
+        owner=owner,
+        session=session,
+    )
+    won = [picks[key] for key in claims]
+    shown = mark_shown_many(
+        [(potd_scope(due.guild_id), photo_id) for due, photo_id in won], session=session, now=now
+    )
+    views = get_photos((photo_id for _, photo_id in won), session=session)
+    out: dict[str, Prepared | None] = {}
+    for due, photo_id in won:
+        claim = claims[due.key]
+        photo = views.get(photo_id)
+        if photo is None or (potd_scope(due.guild_id), photo_id) not in shown:
+            # Shown in this scope a moment ago by someone else (a /potd now), or gone: pick again.
+            photo = choose_photo(potd_scope(due.guild_id), session=session, guild_id=due.guild_id, now=now)
+            if photo is None:
+                delivery.mark_failed(claim.id, "no photo with a picture to post", session=session)
+                out[due.key] = None
+                continue
+            payload = {**claim.payload, "photo_id": photo.id}
+            delivery.update_payload(claim.id, payload, session=session)
+            claim = replace(claim, payload=payload)
+        out[due.key] = Prepared(claim, photo, due.guild_id, due.channel_id, due.day)
     return out
 
 
