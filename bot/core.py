@@ -62,8 +62,9 @@ def stamp_heartbeats_when_sent() -> None:
         return
 
     async def send_heartbeat(self: DiscordWebSocket, data: Any) -> None:
-        keep_alive = self._keep_alive
-        if keep_alive is not None:
+        # discord.py's own attributes: if a release renames them, heartbeats go on, only unstamped
+        keep_alive = getattr(self, "_keep_alive", None)
+        if keep_alive is not None and hasattr(keep_alive, "_last_send"):
             keep_alive._last_send = time.perf_counter()
         await original(self, data)
 
