@@ -919,3 +919,24 @@ def test_a_transliterated_name_is_matched_to_the_name_it_sounds_like() -> None:
     found, _reply, lead = ask(idx, "沃罗诺夫在和平号上待了多少天？")
     assert found and lead is not None and "441" in lead
     assert not ask(idx, "别尔金在和平号上待了多少天？")[0]  # a name that sounds like no one here
+
+
+GRAB_EN = """---
+title: "Cargo Craft Heron 9 Captured by the Robotic Arm"
+date: 2044-10-23
+source: Example Orbit Weekly
+---
+
+The uncrewed Heron 9 cargo spacecraft was grabbed by the station's robotic arm at 11:28 GMT on Sunday.
+This mission is called Heron Resupply-9, the ninth uncrewed flight of the series.
+"""
+
+
+def test_a_time_zone_qualifies_and_uncrewed_is_unmanned() -> None:
+    idx = KnowledgeIndex()
+    for i, (name, text) in enumerate([("grab.md", GRAB_EN), ("walk.md", WALK_EN), ("nauka.md", NAUKA_EN)], 1):
+        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    found, _reply, lead = ask(idx, "Heron 9货运飞船是在格林尼治时间几点被机械臂抓住的？")
+    assert found and lead is not None and "11:28" in lead
+    found, reply, _lead = ask(idx, "Heron 9这次无人飞行任务叫什么？")
+    assert found and "Heron Resupply-9" in reply
