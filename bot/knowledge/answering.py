@@ -670,8 +670,13 @@ def _entity_ok(concept: Concept, hit: Hit, index: SentenceIndex) -> bool | None:
     if index.in_article(concept.every, hit.article):
         return True
     latin = not HAN_RE.search(concept.label)
-    if latin and hit.article.language == "zh" and not any(HAN_RE.search(a) for a in concept.every):
-        return None  # a Latin name in a Chinese article is written in characters we cannot derive
+    if (
+        latin
+        and hit.article.language == "zh"
+        and (concept.phrase or not any(HAN_RE.search(a) for a in concept.every))
+    ):
+        return None  # a Latin name in a Chinese article is written in characters we cannot derive (and a
+        # word of a many-word name, "Arm" of "European Robotic Arm", is translated with the whole: 机械臂)
     if not latin and hit.article.language == "en" and all(HAN_RE.search(a) for a in concept.every):
         return None  # and a Chinese name with no English rendering ("戈尔布诺夫") in an English one
     return False

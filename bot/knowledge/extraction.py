@@ -412,8 +412,12 @@ def chinese_names(sentence: str, tags: tuple[str, ...] = ("nr", "nrfg", "nrt")) 
     # before it, "宇航员费奥多尔·尤尔奇欣", nor the words after it, "佩吉·惠特森和杰克")
     dotted = []
     for match in _ZH_DOTTED_NAME_RE.finditer(sentence):
-        dotted.append((match.start(), match.end()))
-        out.append(Extracted(match.group(0), match.group(0), match.group(0), match.start()))
+        # the name ends where a verb begins: "安德烈·费佳耶夫通过控制…" is 安德烈·费佳耶夫
+        name = match.group(0)
+        verb = _ZH_VERB_AFTER_NAME_RE.search(name, name.index("·") + 2)
+        name = name[: verb.start()] if verb else name
+        dotted.append((match.start(), match.start() + len(name)))
+        out.append(Extracted(name, name, name, match.start()))
     # "日本籍的大西卓哉和…": a name after its nationality (jieba may cut it in two)
     if people:
         for match in _ZH_NATIONAL_NAME_RE.finditer(sentence):
@@ -440,6 +444,10 @@ _ZH_NATIONAL_NAME_RE = re.compile(r"籍的?([\u4e00-\u9fff]{2,4}?)(?=[和与及�
 _ZH_GLOSSED_NAME_RE = re.compile(
     r"(?:^|(?<=[的和与及、,，籍是]))((?:(?![的和与及、籍是])[\u4e00-\u9fff]){2,5})"
     r"\(([A-Z][A-Za-z.'-]+(?: [A-Z][A-Za-z.'-]+){1,3})\)"
+)
+# Verbs that end a dotted name jieba ran on into ("安德烈·费佳耶夫通过控制…")
+_ZH_VERB_AFTER_NAME_RE = re.compile(
+    "通过|控制|使用|利用|表示|说|称|开启|进行|完成|执行|乘坐|搭乘|担任|负责|操作|打开|进入|返回|出舱"
 )
 _ZH_DOTTED_NAME_RE = re.compile(
     r"(?:(?![员长局家者士官和与及])[\u4e00-\u9fff]){1,4}·(?:(?![和与及等在将于的是])[\u4e00-\u9fff]){1,8}"

@@ -330,7 +330,7 @@ CALENDAR = frozenset(
 )
 
 
-def _proper_en(original: str) -> tuple[set[str], set[str]]:
+def _proper_en(original: str, phrases: set[str]) -> tuple[set[str], set[str]]:
     """Terms of capitalised words after the first: (names that must be in the article, given names).
 
     In "Tom Marshburn" only the surname must be found ("Thomas Marshburn", "Marshburn" in the article);
@@ -338,6 +338,7 @@ def _proper_en(original: str) -> tuple[set[str], set[str]]:
     """
     required: set[str] = set()
     given: set[str] = set()
+    phrases.clear()
     for match in re.finditer(
         r"(?<![A-Za-z0-9'])[A-Z][A-Za-z0-9'’.-]*(?:\s+[A-Z][A-Za-z0-9'’.-]*)*", original
     ):
@@ -362,6 +363,8 @@ def _proper_en(original: str) -> tuple[set[str], set[str]]:
             required.add(found[-1])
         else:
             required.update(found)
+        if len(found) >= 2:
+            phrases.update(found)
     return required - given, given
 
 
@@ -400,7 +403,8 @@ def _analysed(question: str) -> Question:
     language = language_of(text)
     qtype, detail = _qtype_zh(text) if language == "zh" else _qtype_en(text)
     unit = _unit(text, language)
-    proper, given_names = _proper_en(text)
+    phrase_words: set[str] = set()  # words of a many-word name ("European Robotic Arm")
+    proper, given_names = _proper_en(text, phrase_words)
     for run in HAN_RUN_RE.findall(text):
         proper |= _proper_zh(run)
     concepts: list[Concept] = []
@@ -436,6 +440,7 @@ def _analysed(question: str) -> Question:
                 weight_cap=cap,
                 translations=frozenset(other),
                 # an ordinal tells one event of several ("the first woman to walk in space"): said in the sentence
+                phrase=term.term in phrase_words,
                 selector=ordinal
                 or (qtype == "who" and term.term in ("first", "last"))  # "who was the first woman to …"
                 or term.term in _selectors()

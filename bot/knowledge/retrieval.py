@@ -47,6 +47,7 @@ class Concept:
     weight_cap: float | None = None
     translations: frozenset[str] = frozenset()  # dictionary renderings in the other language
     selector: bool = False  # picks one value of a measure ("inside", "longest"): the sentence must say it
+    phrase: bool = False  # a word of a many-word name ("European Robotic *Arm*"), itself a common word
 
     @property
     def every(self) -> frozenset[str]:

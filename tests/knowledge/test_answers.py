@@ -940,3 +940,17 @@ def test_a_time_zone_qualifies_and_uncrewed_is_unmanned() -> None:
     assert found and lead is not None and "11:28" in lead
     found, reply, _lead = ask(idx, "Heron 9这次无人飞行任务叫什么？")
     assert found and "Heron Resupply-9" in reply
+
+
+def test_a_dotted_name_stops_before_its_verb_and_a_long_name_s_words_are_phrase_words() -> None:
+    from bot.knowledge.extraction import chinese_names
+    from bot.knowledge.question import analyse
+
+    names = [
+        c.surface
+        for c in chinese_names("俄罗斯宇航员安德烈·费多罗夫通过控制欧洲机械臂将散热器移到新的位置。")
+    ]
+    assert "安德烈·费多罗夫" in names and not any("通过" in n for n in names)
+    # "Arm" of "European Robotic Arm" is translated with the whole name (机械臂): not looked for alone there
+    arm = next(c for c in analyse("Who operated the European Robotic Arm?").concepts if c.label == "arm")
+    assert arm.entity and arm.phrase
