@@ -53,6 +53,7 @@ from bot.knowledge.text import (
     designator_numbers,
     language_of,
     normalise,
+    simplified,
     stem,
     terms,
 )
@@ -343,7 +344,13 @@ def _another_event(sentence: str, date: Extracted, question: Question) -> bool:
     same = asked.every | {asked.label}
     if HAN_RE.search(sentence[date.start : date.start + len(date.surface)]):
         after = sentence[date.start + len(date.surface) :]
-        told = [(after.find(w), w) for w in event_words_zh() if w in after]
+        # the first event told after the date ("返回舱" is the return capsule, no event)
+        told = [
+            (m.start(), w)
+            for w in event_words_zh()
+            for m in re.finditer(re.escape(w), after)
+            if not (w == "返回" and after.startswith("舱", m.end()))
+        ]
         event = min(told)[1] if told else None
     else:
         before = sentence[: date.start]
@@ -779,7 +786,7 @@ def _best(index: SentenceIndex, q: Question, hits: list[Hit], trace: list[str] |
         if _names_another(sentence, q, hit):
             refuse(hit, "names another designator")
             continue  # a sentence about Crew-9 does not answer for Crew-8 named in the sentence before
-        picked = candidates(sentence, q)
+        picked = candidates(simplified(sentence), q)  # "6個月" read as "6个月"
         if q.qtype == "who" and hit.article.language == "en" and not HAN_RE.search(sentence):
             named = {c.surface for c in picked}
             more = [

@@ -636,4 +636,5 @@ _ZH_QUESTION_WORDS = frozenset(
 
 
 def _is_question_zh(word: str) -> bool:
-    return word in _ZH_QUESTION_WORDS or bool(re.fullmatch(r"[几多哪][\u4e00-\u9fff]?", word))
+    # 多少钱, 多少次, 几个人: the question's own words, never a thing to look for
+    return word in _ZH_QUESTION_WORDS or bool(re.fullmatch(r"(?:多少|[几多哪])[\u4e00-\u9fff]{0,2}", word))

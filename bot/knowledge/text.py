@@ -225,6 +225,11 @@ def normalise(text: str) -> str:
     return text
 
 
+def simplified(text: str) -> str:
+    """Traditional characters as simplified ones, one for one (offsets into ``text`` stay valid)."""
+    return text.translate(_traditional) if HAN_RE.search(text) else text
+
+
 def has_han(text: str) -> bool:
     return HAN_RE.search(text) is not None
 

@@ -954,3 +954,33 @@ def test_a_dotted_name_stops_before_its_verb_and_a_long_name_s_words_are_phrase_
     # "Arm" of "European Robotic Arm" is translated with the whole name (机械臂): not looked for alone there
     arm = next(c for c in analyse("Who operated the European Robotic Arm?").concepts if c.label == "arm")
     assert arm.entity and arm.phrase
+
+
+CRACK_ZH = """---
+title: "神舟五十號乘組推遲返回"
+date: 2045-11-15
+source: 示例新聞
+---
+
+就在啟程前一天,即11月4日,對返回艙進行檢查時,指令長王明用肉眼發現了舷窗上的裂紋。乘組最終於11月14日乘坐神舟五十一號返回。
+
+神舟五十一號乘組將在軌工作生活6個月。這次飛行據估計要花費2.5億元。
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("舷窗裂纹是哪天发现的？", "11月4日"),  # 返回舱 is a capsule, not the return
+        ("神舟五十一号乘组要在轨工作生活多长时间？", "6个月"),  # read from 6個月
+        ("这次飞行据估计要花多少钱？", "2.5亿"),  # 多少钱 asks, it is not a word to look for
+    ],
+)
+def test_traditional_values_capsule_words_and_question_words(question: str, expected: str) -> None:
+    idx = KnowledgeIndex()
+    for i, (name, text) in enumerate(
+        [("crack.md", CRACK_ZH), ("return.md", RETURN_ZH), ("plans.md", PLANS_ZH)], 1
+    ):
+        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    found, _reply, lead = ask(idx, question)
+    assert found and lead is not None and expected in lead
