@@ -502,7 +502,15 @@ def _analysed(question: str) -> Question:
             if focus == "weigh":
                 same, other = _alternatives_en("weigh")
                 concepts.append(Concept("weigh", frozenset(same), focus=True, translations=frozenset(other)))
+    measure = _MEASURE_OF.get(qtype)
+    if measure is not None and not any(measure in c.every for c in concepts):
+        # "how high does it fly": a sentence saying "altitude" says what is asked; it helps, never required
+        same, other = _alternatives_en(measure)
+        concepts.append(Concept(measure, frozenset(same), weight_cap=1.0, translations=frozenset(other)))
     return Question(text, language, qtype, detail, unit, concepts, words)
+
+
+_MEASURE_OF = {"height": "altitud", "speed": "speed", "distance": "distanc"}
 
 
 def _focus(text: str, language: str, qtype: str, detail: str | None, unit: str | None) -> str | None:

@@ -22,7 +22,7 @@ import Stemmer
 log = logging.getLogger(__name__)
 
 # Bump when the terms a text yields change: stored parses with another version are analysed again.
-TERMS_VERSION = 6
+TERMS_VERSION = 7
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 HAN_RE = re.compile(f"[{HAN}]")
@@ -44,7 +44,8 @@ ZH_DIGITS = {
 _ZH_NUMERAL = "零〇一二两三四五六七八九十百千"
 
 EN_STOPWORDS = frozenset(
-    """can't cannot won't don't doesn't didn't isn't wasn't aren't weren't couldn't wouldn't shouldn't
+    """roughly approximately basically exactly anymore
+    can't cannot won't don't doesn't didn't isn't wasn't aren't weren't couldn't wouldn't shouldn't
     haven't hasn't hadn't a an the and or but if of to in on at by for with from into onto about as is are was were be been being
     am do does did doing done have has had having will would shall should can could may might must it its this
     that these those there their them they he she his her him we our us you your i me my mine what which who
