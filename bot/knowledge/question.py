@@ -66,7 +66,9 @@ _WHERE_EN = re.compile(
     re.I,
 )
 _QUANT_EN = re.compile(r"\bhow (?:many|much)\b|\bwhat (?:number|amount)\b", re.I)
-_DURATION_EN = re.compile(r"\bhow long\b|\bfor how long\b|\bduration\b", re.I)
+_DURATION_EN = re.compile(
+    r"\bhow long\b|\bfor how long\b|\bduration\b|\bhow much (?:\w+ )?time\b", re.I
+)  # "how much spacewalking time had she logged"
 _FAR_EN = re.compile(r"\bhow far\b|\bdistance\b", re.I)
 _HIGH_EN = re.compile(r"\bhow (?:high|tall|low)\b|\baltitude\b", re.I)
 _HOT_EN = re.compile(r"\bhow (?:hot|cold|warm|chilly)\b|\bwhat temperature\b", re.I)

@@ -984,3 +984,23 @@ def test_traditional_values_capsule_words_and_question_words(question: str, expe
         idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
     found, _reply, lead = ask(idx, question)
     assert found and lead is not None and expected in lead
+
+
+def test_how_much_time_is_a_duration_and_a_module_count_is_read() -> None:
+    idx = KnowledgeIndex()
+    text = """---
+title: "Spacewalk Veteran Logs More Hours"
+date: 2046-03-01
+source: Example Orbit Weekly
+---
+
+Before this outing, Mara Lindqvist had spent a total of 31 hours and 12 minutes spacewalking, with two women on the team.
+
+天和核心舱径向端口对接后,空间站将形成三舱三船组合体。
+"""
+    for i, (name, body) in enumerate([("walker.md", text), ("walk.md", WALK_EN), ("nauka.md", NAUKA_EN)], 1):
+        idx.add_article(i, parse_article(body.encode(), filename=name), guild_id=None)
+    found, _reply, lead = ask(idx, "How much spacewalking time had Lindqvist logged?")
+    assert found and lead is not None and "31 hours" in lead
+    found, _reply, lead = ask(idx, "对接后,空间站将形成几舱几船的组合体？")
+    assert found and lead is not None and "三舱" in lead
