@@ -411,6 +411,7 @@ def _analysed(question: str) -> Question:
         proper |= _proper_zh(run)
     concepts: list[Concept] = []
     designator_names = {t.term.rpartition("-")[0] for t in terms(text) if "-" in t.term}  # 神舟 of 神舟-13
+    first_of = {stem(m.group(1).lower()) for m in re.finditer(r"\b(?:first|last) ([a-z]+)", text, re.I)}
     seen: set[str] = set()
     words: set[str] = set()
 
@@ -444,7 +445,8 @@ def _analysed(question: str) -> Question:
                 # an ordinal tells one event of several ("the first woman to walk in space"): said in the sentence
                 phrase=term.term in phrase_words,
                 selector=ordinal
-                or (qtype == "who" and term.term in ("first", "last"))  # "who was the first woman to …"
+                # "who was the first woman to …": first, and what it was the first of, in the sentence
+                or (qtype == "who" and (term.term in ("first", "last") or term.term in first_of))
                 or term.term in _selectors()
                 or (term.term in _sides() and _asks_a_measure(text)),
             )

@@ -1004,3 +1004,8 @@ Before this outing, Mara Lindqvist had spent a total of 31 hours and 12 minutes 
     assert found and lead is not None and "31 hours" in lead
     found, _reply, lead = ask(idx, "对接后,空间站将形成几舱几船的组合体？")
     assert found and lead is not None and "三舱" in lead
+
+
+def test_who_was_the_first_needs_what_it_was_the_first_of(rotation: KnowledgeIndex) -> None:
+    # "his third flight" and "the spacecraft commander" are no "first astronaut to command"
+    assert not ask(rotation, "Who was the first astronaut to fly on Fortitude?")[0]
