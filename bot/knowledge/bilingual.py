@@ -25,7 +25,7 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import metadata, resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from bot.knowledge.text import configure, stem
 from bot.knowledge.text import terms as text_terms
@@ -112,34 +112,20 @@ def _synonym_groups() -> list[list[str]]:
     return [list(g) for g in _data().get("groups", [])]
 
 
-def light_words() -> list[str]:
-    """Everyday verbs that count for little in a question (see ``light`` in the data file)."""
-    return list(_data().get("light", []))
+WordList = Literal["light", "events", "peoples", "vehicles", "selectors", "sides"]
 
 
-def event_words() -> list[str]:
-    """Words naming what happens to a mission (launch, dock, land …): what a "when" or "where" asks about."""
-    return list(_data().get("events", []))
+def word_list(kind: WordList) -> list[str]:
+    """One of the data file's word lists (its comments say what each is for):
 
-
-def peoples() -> list[str]:
-    """Countries and their peoples: words that qualify a question, not names (``peoples`` in the data file)."""
-    return list(_data().get("peoples", []))
-
-
-def vehicles() -> list[str]:
-    """Spacecraft, modules and stations by name (``vehicles`` in the data file)."""
-    return list(_data().get("vehicles", []))
-
-
-def selectors() -> list[str]:
-    """Words that pick one value of a measure ("inside", "longest"; ``selectors`` in the data file)."""
-    return list(_data().get("selectors", []))
-
-
-def sides() -> list[str]:
-    """Sides of a thing ("inside"): selectors when a measure is asked (``sides`` in the data file)."""
-    return list(_data().get("sides", []))
+    - ``light``: everyday verbs that count for little in a question;
+    - ``events``: what happens to a mission (launch, dock, land …), what a "when" or "where" asks about;
+    - ``peoples``: countries and their peoples, which qualify a question and are not names;
+    - ``vehicles``: spacecraft, modules and stations by name;
+    - ``selectors``: words that pick one value ("longest", "next");
+    - ``sides``: sides of a thing ("inside"), selectors when a measure is asked.
+    """
+    return list(_data().get(kind, []))
 
 
 def domain_words() -> list[str]:

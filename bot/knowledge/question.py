@@ -556,12 +556,12 @@ def _focus(text: str, language: str, qtype: str, detail: str | None, unit: str |
 
 @functools.cache
 def _light() -> frozenset[str]:
-    return frozenset(stem(w) for w in bilingual.light_words())
+    return frozenset(stem(w) for w in bilingual.word_list("light"))
 
 
 @functools.cache
 def _peoples() -> frozenset[str]:
-    return frozenset(w if has_han(w) else stem(w.lower()) for w in bilingual.peoples())
+    return frozenset(w if has_han(w) else stem(w.lower()) for w in bilingual.word_list("peoples"))
 
 
 def is_people_word(term: str) -> bool:
@@ -571,12 +571,12 @@ def is_people_word(term: str) -> bool:
 
 @functools.cache
 def _selectors() -> frozenset[str]:
-    return frozenset(w if has_han(w) else stem(w) for w in bilingual.selectors())
+    return frozenset(w if has_han(w) else stem(w) for w in bilingual.word_list("selectors"))
 
 
 @functools.cache
 def _sides() -> frozenset[str]:
-    return frozenset(w if has_han(w) else stem(w) for w in bilingual.sides())
+    return frozenset(w if has_han(w) else stem(w) for w in bilingual.word_list("sides"))
 
 
 _MEASURE_WORDS = re.compile(
@@ -591,12 +591,12 @@ def _asks_a_measure(text: str) -> bool:
 @functools.cache
 def _vehicles() -> frozenset[str]:
     """Chinese names of spacecraft and modules."""
-    return frozenset(w for w in bilingual.vehicles() if has_han(w))
+    return frozenset(w for w in bilingual.word_list("vehicles") if has_han(w))
 
 
 @functools.cache
 def _latin_vehicles() -> frozenset[str]:
-    return frozenset(w for w in bilingual.vehicles() if not has_han(w))
+    return frozenset(w for w in bilingual.word_list("vehicles") if not has_han(w))
 
 
 def vehicles_named(sentence: str) -> set[str]:
@@ -609,7 +609,7 @@ def vehicles_named(sentence: str) -> set[str]:
 
 @functools.cache
 def _events() -> tuple[frozenset[str], tuple[str, ...]]:
-    words = bilingual.event_words()
+    words = bilingual.word_list("events")
     return frozenset(stem(w) for w in words if not has_han(w)), tuple(w for w in words if has_han(w))
 
 

@@ -45,10 +45,14 @@ source: 示例航天新闻
 
 @pytest.fixture(scope="module")
 def index() -> KnowledgeIndex:
+    idx = index_of(("crew12.md", RETURN_EN), ("nauka.md", NAUKA_EN), ("shenzhou20.md", SHENZHOU_ZH))
+    return idx
+
+
+def index_of(*articles: tuple[str, str]) -> KnowledgeIndex:
+    """An index of these (file name, text) articles, numbered from 1 in order."""
     idx = KnowledgeIndex()
-    for i, (name, text) in enumerate(
-        [("crew12.md", RETURN_EN), ("nauka.md", NAUKA_EN), ("shenzhou20.md", SHENZHOU_ZH)], 1
-    ):
+    for i, (name, text) in enumerate(articles, 1):
         idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
     return idx
 
@@ -186,10 +190,12 @@ Two visitors will be aboard the station for 9 days, before riding home with Ruiz
 def test_how_long_is_the_duration_not_an_offset_or_an_age(question: str, lead: str) -> None:
     """ "40 minutes ahead of schedule" is how much earlier, "42-year-old" an age; "for 9 days, before …" is
     still a duration."""
-    idx = KnowledgeIndex()
-    articles = [("crew12.md", RETURN_EN), ("nauka.md", NAUKA_EN), ("shenzhou20.md", SHENZHOU_ZH)]
-    for i, (name, text) in enumerate([*articles, ("pump.md", SPACEWALK_EN)], 1):
-        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    idx = index_of(
+        ("crew12.md", RETURN_EN),
+        ("nauka.md", NAUKA_EN),
+        ("shenzhou20.md", SHENZHOU_ZH),
+        ("pump.md", SPACEWALK_EN),
+    )
     found, _reply, got = ask(idx, question)
     assert found and got == lead
 
@@ -226,15 +232,9 @@ source: 示例航天新闻
 
 @pytest.fixture(scope="module")
 def designated() -> KnowledgeIndex:
-    idx = KnowledgeIndex()
-    texts = [
-        ("h4.md", HERMES_4),
-        ("h5.md", HERMES_5),
-        ("sz21.md", SHENZHOU_ARABIC_ZH),
-        ("crew12.md", RETURN_EN),
-    ]
-    for i, (name, text) in enumerate(texts, 1):
-        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    idx = index_of(
+        ("h4.md", HERMES_4), ("h5.md", HERMES_5), ("sz21.md", SHENZHOU_ARABIC_ZH), ("crew12.md", RETURN_EN)
+    )
     return idx
 
 
@@ -296,9 +296,7 @@ The cargo ship had launched from Tanegashima four days earlier.
 def test_an_article_about_one_mission_answers_far_from_its_name() -> None:
     """The launch site is four sentences after the only "Hermes 6"; an article naming two ships of the
     same name does not lend either its unattributed sentence."""
-    idx = KnowledgeIndex()
-    for i, (name, text) in enumerate([("far.md", FAR_SUBJECT_EN), ("two.md", TWO_SHIPS_EN)], 1):
-        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    idx = index_of(("far.md", FAR_SUBJECT_EN), ("two.md", TWO_SHIPS_EN))
     found, _reply, got = ask(idx, "Where did Hermes 6 launch from?")
     assert found and got == "Wallops Island"
     assert not ask(idx, "Where did Hermes 9 launch from?")[0]
@@ -317,8 +315,7 @@ source: 示例航天新闻
 
 
 def test_chinese_names_are_people_not_places_dates_or_titles() -> None:
-    idx = KnowledgeIndex()
-    idx.add_article(1, parse_article(LANDING_ZH.encode(), filename="landing.md"), guild_id=None)
+    idx = index_of(("landing.md", LANDING_ZH))
     found, _reply, got = ask(idx, "返回地球的宇航员是谁？")
     assert found and got is not None
     names = got.split("、")
@@ -338,8 +335,7 @@ A coolant leak caused by a micrometeoroid strike left the spacecraft unsafe for 
 
 
 def test_why_is_answered_by_the_sentence_giving_the_cause() -> None:
-    idx = KnowledgeIndex()
-    idx.add_article(1, parse_article(REPLACEMENT_EN.encode(), filename="ms40.md"), guild_id=None)
+    idx = index_of(("ms40.md", REPLACEMENT_EN))
     found, reply, _lead = ask(idx, "Why can't the Soyuz MS-40 crew come home on their own spacecraft?")
     assert found and "coolant leak" in reply
 
@@ -367,16 +363,14 @@ source: 示例航天新闻
     ],
 )
 def test_chinese_clock_and_count_words_and_the_article_date(question: str, lead: str) -> None:
-    idx = KnowledgeIndex()
-    idx.add_article(1, parse_article(DOCKING_ZH.encode(), filename="p99.md"), guild_id=None)
+    idx = index_of(("p99.md", DOCKING_ZH))
     found, _reply, got = ask(idx, question)
     assert found and got is not None and lead in got
 
 
 def test_an_ordinal_is_not_another_one() -> None:
     """The article tells the first spacewalk: the second is not in it."""
-    idx = KnowledgeIndex()
-    idx.add_article(1, parse_article(DOCKING_ZH.encode(), filename="p99.md"), guild_id=None)
+    idx = index_of(("p99.md", DOCKING_ZH))
     assert not ask(idx, "航天员第二次出舱活动持续了多久？")[0]
 
 
@@ -406,10 +400,7 @@ The crew will spend ten days aboard. The temperature on the sunlit side of the c
 
 @pytest.fixture(scope="module")
 def private() -> KnowledgeIndex:
-    idx = KnowledgeIndex()
-    idx.add_article(1, parse_article(PRIVATE_EN.encode(), filename="private.md"), guild_id=None)
-    idx.add_article(2, parse_article(NAUKA_EN.encode(), filename="nauka.md"), guild_id=None)
-    return idx
+    return index_of(("private.md", PRIVATE_EN), ("nauka.md", NAUKA_EN))
 
 
 def test_a_name_typed_without_its_accents_is_found(private: KnowledgeIndex) -> None:
@@ -479,9 +470,7 @@ source: 示例航天新闻
 
 @pytest.fixture(scope="module")
 def rotation() -> KnowledgeIndex:
-    idx = KnowledgeIndex()
-    for i, (name, text) in enumerate([("crew21.md", ROTATION_EN), ("shenzhou30.md", CREW_ZH)], 1):
-        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    idx = index_of(("crew21.md", ROTATION_EN), ("shenzhou30.md", CREW_ZH))
     return idx
 
 
@@ -568,9 +557,7 @@ The Russian cosmonaut Lenskiy will ride home on the Soyuz in March.
 
 @pytest.fixture(scope="module")
 def plans() -> KnowledgeIndex:
-    idx = KnowledgeIndex()
-    for i, (name, text) in enumerate([("plans.md", PLANS_ZH), ("walk.md", WALK_EN)], 1):
-        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    idx = index_of(("plans.md", PLANS_ZH), ("walk.md", WALK_EN))
     return idx
 
 
@@ -629,11 +616,7 @@ Astronaut Mei Okabe captured Kestrel 4 with the robotic arm.
 
 @pytest.fixture(scope="module")
 def undock() -> KnowledgeIndex:
-    idx = KnowledgeIndex()
-    for i, (name, text) in enumerate(
-        [("undock.md", UNDOCK_ZH), ("haul.md", HAUL_EN), ("nauka.md", NAUKA_EN)], 1
-    ):
-        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    idx = index_of(("undock.md", UNDOCK_ZH), ("haul.md", HAUL_EN), ("nauka.md", NAUKA_EN))
     return idx
 
 
@@ -679,8 +662,7 @@ Soyuz MS-97 is scheduled to launch next spring.
 
 @pytest.fixture(scope="module")
 def supply() -> KnowledgeIndex:
-    idx = KnowledgeIndex()
-    idx.add_article(1, parse_article(SUPPLY_EN.encode(), filename="supply.md"), guild_id=None)
+    idx = index_of(("supply.md", SUPPLY_EN))
     return idx
 
 
@@ -735,8 +717,7 @@ The four astronauts of Crew-30 arrived at the International Space Station on Fri
 
 
 def test_a_quoted_name_answers_what_it_is_called() -> None:
-    idx = KnowledgeIndex()
-    idx.add_article(1, parse_article(NAMED_EN.encode(), filename="named.md"), guild_id=None)
+    idx = index_of(("named.md", NAMED_EN))
     found, _reply, lead = ask(idx, "What did the Crew-30 astronauts name their Dragon?")
     assert found and lead == "Perseverance"
 
@@ -757,8 +738,7 @@ source: 示例广播网
 
 @pytest.fixture(scope="module")
 def returned() -> KnowledgeIndex:
-    idx = KnowledgeIndex()
-    idx.add_article(1, parse_article(RETURN_ZH.encode(), filename="return.md"), guild_id=None)
+    idx = index_of(("return.md", RETURN_ZH))
     return idx
 
 
@@ -787,8 +767,7 @@ source: 示例日报
 
 
 def test_which_kind_of_place_is_answered_by_a_place_of_that_kind() -> None:
-    idx = KnowledgeIndex()
-    idx.add_article(1, parse_article(TRAINING_ZH.encode(), filename="training.md"), guild_id=None)
+    idx = index_of(("training.md", TRAINING_ZH))
     found, _reply, lead = ask(idx, "山本健太将从哪个发射场出发？")
     assert found and lead is not None and "拜科努尔" in lead and "训练中心" not in lead
 
@@ -805,17 +784,9 @@ source: 示例日报
 
 def test_words_jieba_glues_with_a_particle_are_no_names() -> None:
     # "按原" (from 按原计划) is no name the article must contain
-    idx = KnowledgeIndex()
-    for i, (name, text) in enumerate(
-        [
-            ("delay.md", DELAY_ZH),
-            ("return.md", RETURN_ZH),
-            ("training.md", TRAINING_ZH),
-            ("plans.md", PLANS_ZH),
-        ],
-        1,
-    ):
-        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    idx = index_of(
+        ("delay.md", DELAY_ZH), ("return.md", RETURN_ZH), ("training.md", TRAINING_ZH), ("plans.md", PLANS_ZH)
+    )
     found, reply, _lead = ask(idx, "神舟四十一号为什么没能按原计划返回？")
     assert found and "裂纹" in reply
 
@@ -831,11 +802,7 @@ source: 示例通讯社
 
 
 def test_chinese_more_than_durations_and_this_batch() -> None:
-    idx = KnowledgeIndex()
-    for i, (name, text) in enumerate(
-        [("flight.md", FLIGHT_ZH), ("return.md", RETURN_ZH), ("plans.md", PLANS_ZH)], 1
-    ):
-        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    idx = index_of(("flight.md", FLIGHT_ZH), ("return.md", RETURN_ZH), ("plans.md", PLANS_ZH))
     found, _reply, lead = ask(idx, "龙飞船离开空间站后预计要飞多久才溅落？")
     assert found and lead is not None and "17个多小时" in lead
     found, _reply, lead = ask(idx, "How long will the Dragon fly before it splashes down?")
@@ -860,11 +827,7 @@ def test_a_name_after_its_nationality_and_an_offset_asked(undock: KnowledgeIndex
     # "日本籍的森田健和…": the name after 籍的, not a vehicle ending in 号
     found, _reply, lead = ask(undock, "这次乘龙飞船离开空间站的日本宇航员是谁？")
     assert found and lead is not None and "森田健" in lead
-    idx = KnowledgeIndex()
-    for i, (name, text) in enumerate(
-        [("hatch.md", HATCH_EN), ("walk.md", WALK_EN), ("nauka.md", NAUKA_EN)], 1
-    ):
-        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    idx = index_of(("hatch.md", HATCH_EN), ("walk.md", WALK_EN), ("nauka.md", NAUKA_EN))
     found, _reply, lead = ask(idx, "how long after docking did they open the ms-60 hatch")
     assert found and lead is not None and "two hours" in lead
 
@@ -891,9 +854,7 @@ These days Soyuz takes crews to and from the station twice a year. Cosmonauts Le
     ],
 )
 def test_angles_frequencies_regions_and_a_verb_that_looks_like_a_role(question: str, lead: str) -> None:
-    idx = KnowledgeIndex()
-    for i, (name, text) in enumerate([("tilt.md", TILT_EN), ("walk.md", WALK_EN), ("nauka.md", NAUKA_EN)], 1):
-        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    idx = index_of(("tilt.md", TILT_EN), ("walk.md", WALK_EN), ("nauka.md", NAUKA_EN))
     found, _reply, got = ask(idx, question)
     assert found and got is not None and lead in got
 
@@ -910,11 +871,7 @@ Fellow Russian Pavel Kuzmin spent 379 days in orbit in 1998-1999.
 
 
 def test_a_transliterated_name_is_matched_to_the_name_it_sounds_like() -> None:
-    idx = KnowledgeIndex()
-    for i, (name, text) in enumerate(
-        [("record.md", RECORD_EN), ("walk.md", WALK_EN), ("nauka.md", NAUKA_EN)], 1
-    ):
-        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    idx = index_of(("record.md", RECORD_EN), ("walk.md", WALK_EN), ("nauka.md", NAUKA_EN))
     # 沃罗诺夫 (Voronov) is in no dictionary; jieba may cut it in two
     found, _reply, lead = ask(idx, "沃罗诺夫在和平号上待了多少天？")
     assert found and lead is not None and "441" in lead
@@ -933,9 +890,7 @@ This mission is called Heron Resupply-9, the ninth uncrewed flight of the series
 
 
 def test_a_time_zone_qualifies_and_uncrewed_is_unmanned() -> None:
-    idx = KnowledgeIndex()
-    for i, (name, text) in enumerate([("grab.md", GRAB_EN), ("walk.md", WALK_EN), ("nauka.md", NAUKA_EN)], 1):
-        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    idx = index_of(("grab.md", GRAB_EN), ("walk.md", WALK_EN), ("nauka.md", NAUKA_EN))
     found, _reply, lead = ask(idx, "Heron 9货运飞船是在格林尼治时间几点被机械臂抓住的？")
     assert found and lead is not None and "11:28" in lead
     found, reply, _lead = ask(idx, "Heron 9这次无人飞行任务叫什么？")
@@ -977,17 +932,12 @@ source: 示例新聞
     ],
 )
 def test_traditional_values_capsule_words_and_question_words(question: str, expected: str) -> None:
-    idx = KnowledgeIndex()
-    for i, (name, text) in enumerate(
-        [("crack.md", CRACK_ZH), ("return.md", RETURN_ZH), ("plans.md", PLANS_ZH)], 1
-    ):
-        idx.add_article(i, parse_article(text.encode(), filename=name), guild_id=None)
+    idx = index_of(("crack.md", CRACK_ZH), ("return.md", RETURN_ZH), ("plans.md", PLANS_ZH))
     found, _reply, lead = ask(idx, question)
     assert found and lead is not None and expected in lead
 
 
 def test_how_much_time_is_a_duration_and_a_module_count_is_read() -> None:
-    idx = KnowledgeIndex()
     text = """---
 title: "Spacewalk Veteran Logs More Hours"
 date: 2046-03-01
@@ -998,8 +948,7 @@ Before this outing, Mara Lindqvist had spent a total of 31 hours and 12 minutes 
 
 天和核心舱径向端口对接后,空间站将形成三舱三船组合体。
 """
-    for i, (name, body) in enumerate([("walker.md", text), ("walk.md", WALK_EN), ("nauka.md", NAUKA_EN)], 1):
-        idx.add_article(i, parse_article(body.encode(), filename=name), guild_id=None)
+    idx = index_of(("walker.md", text), ("walk.md", WALK_EN), ("nauka.md", NAUKA_EN))
     found, _reply, lead = ask(idx, "How much spacewalking time had Lindqvist logged?")
     assert found and lead is not None and "31 hours" in lead
     found, _reply, lead = ask(idx, "对接后,空间站将形成几舱几船的组合体？")
