@@ -496,10 +496,8 @@ def _names_by_usage(index: SentenceIndex, question: Question) -> None:
     capital inside a sentence: then it must be in the supporting article, as if typed "Yui"."""
     for concept in question.concepts:
         label = concept.label
-        if (
-            concept.entity or concept.weight_cap is not None
-        ):  # a given name ("Tom" for "Thomas") stays optional
-            continue
+        if concept.entity or concept.weight_cap is not None:
+            continue  # a given name ("Tom" for "Thomas") stays optional
         if not label.isascii() or not label.isalpha() or len(label) < 3:
             continue
         if label in _STATION_TERMS or label in EN_STOPWORDS or label in _CALENDAR_TERMS:
@@ -657,7 +655,10 @@ def _next_to_class_noun(sentence: str, question: Question, found: list[Extracted
     words = question.text.split()
     if len(words) < 2 or words[0].lower() not in ("which", "what"):
         return []
-    match = next((w for w in words[1:3] if w.islower() and w not in EN_STOPWORDS), None)
+    # "which russian module": the noun, not the nationality before it
+    match = next(
+        (w for w in words[1:4] if w.islower() and w not in EN_STOPWORDS and not is_people_word(stem(w))), None
+    )
     if match is None:
         return []
     noun = re.escape(match.rstrip("s"))
@@ -666,7 +667,10 @@ def _next_to_class_noun(sentence: str, question: Question, found: list[Extracted
         after = sentence[cand.start + len(cand.surface) : cand.start + len(cand.surface) + 25].lower()
         before = sentence[max(0, cand.start - 30) : cand.start].lower()
         if re.match(rf"\s*{noun}", after) or re.search(rf"{noun}s?(?:,| named| called)?\s*$", before):
-            out.append(cand)
+            first, _, rest = cand.surface.partition(" ")
+            if rest and is_people_word(stem(first.lower())):  # "the Russian Rassvet module": Rassvet
+                cand = Extracted(rest, rest, rest, cand.start + len(first) + 1)
+            out.append(Extracted(cand.surface, cand.en, cand.zh, cand.start, "name"))  # a name of that kind
     return out
 
 

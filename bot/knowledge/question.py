@@ -232,7 +232,9 @@ def _qtype_en(text: str) -> tuple[str, str | None]:
     if _WHO_EN.search(text) or _WHO_NATIONAL_EN.search(text):
         detail = "company" if re.search(r"\b(?:company|agency|organi[sz]ation|firm)\b", text, re.I) else None
         return "who", detail
-    if _WHEN_EN.search(text):
+    when = _WHEN_EN.search(text)
+    # "what other crew ship was parked there when Starliner arrived": a what-question, "when" joins a clause
+    if when and not (when.group(0).lower() == "when" and re.match(r"\s*(?:what|which)\b", text, re.I)):
         return "when", None
     if _WHERE_EN.search(text):
         return "where", None

@@ -958,3 +958,23 @@ Before this outing, Mara Lindqvist had spent a total of 31 hours and 12 minutes 
 def test_who_was_the_first_needs_what_it_was_the_first_of(rotation: KnowledgeIndex) -> None:
     # "his third flight" and "the spacecraft commander" are no "first astronaut to command"
     assert not ask(rotation, "Who was the first astronaut to fly on Fortitude?")[0]
+
+
+LATCH_EN = """---
+title: "Soyuz MS-70 Joins the Station"
+date: 2046-06-08
+source: Example Orbit Weekly
+---
+
+The Soyuz MS-70 linked up with the ISS over eastern China, attaching to the Russian Rassvet module. SpaceX's Dragon was already there when Soyuz MS-70 arrived.
+"""
+
+
+def test_which_kind_is_answered_by_the_name_next_to_it_and_when_can_join_a_clause() -> None:
+    from bot.knowledge.question import analyse
+
+    idx = index_of(("latch.md", LATCH_EN), ("walk.md", WALK_EN), ("nauka.md", NAUKA_EN))
+    # "module" is the kind asked, not the nationality before it
+    found, _reply, lead = ask(idx, "which russian module did ms-70 latch onto")
+    assert found and lead == "Rassvet"
+    assert analyse("what other crew ship was already there when soyuz ms-70 arrived").qtype == "what"
