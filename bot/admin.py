@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Literal
+from typing import Literal, TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -33,6 +33,7 @@ Kind = Literal["article", "photo", "fact", "crew"]
 KINDS: tuple[Kind, ...] = ("article", "photo", "fact", "crew")
 Progress = Callable[[Literal["fetch", "parse"]], Awaitable[None]]
 """Told each slow step of an import as it starts (the cog shows it to the admin)."""
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,19 @@ class AdminService:
         self.net = net
         self.images = images
 
+    async def _audited(
+        self,
+        change: audit.GuildChange[R],
+        *,
+        guild_id: int,
+        user_id: int,
+        describe: Callable[[R], tuple[str, str] | None],
+    ) -> R:
+        """``change`` and its audit line, in one transaction (``audit.audited`` in one ``Database.run``)."""
+        return await self.db.run(
+            partial(audit.audited, change, guild_id=guild_id, user_id=user_id, describe=describe)
+        )
+
     async def add_photo(
         self,
         *,
@@ -121,36 +135,30 @@ class AdminService:
         if data is None:
             data = await intake.fetch_url(self.net(), url or "", intake.MAX_IMAGE_BYTES)
         processed, stored = await intake.store_picture(data, self.images)
-        result = await self.db.run(
+        result = await self._audited(
             partial(
-                audit.audited,
-                partial(
-                    catalog.add_photo,
-                    created_by=user_id,
-                    caption=caption,
-                    credit=credit,
-                    photographer=photographer,
-                    url=url,
-                    processed=processed,
-                    stored_path=stored,
-                ),
-                guild_id=guild_id,
-                user_id=user_id,
-                describe=lambda r: ("photo add", f"photo {r[0].id}: {r[0].caption}") if r[1] else None,
-            )
+                catalog.add_photo,
+                created_by=user_id,
+                caption=caption,
+                credit=credit,
+                photographer=photographer,
+                url=url,
+                processed=processed,
+                stored_path=stored,
+            ),
+            guild_id=guild_id,
+            user_id=user_id,
+            describe=lambda r: ("photo add", f"photo {r[0].id}: {r[0].caption}") if r[1] else None,
         )
         self.counts.invalidate(guild_id)
         return result
 
     async def remove_photo(self, photo_id: int, *, guild_id: int, user_id: int) -> catalog.PhotoView | None:
-        removed = await self.db.run(
-            partial(
-                audit.audited,
-                partial(catalog.remove_photo, photo_id),
-                guild_id=guild_id,
-                user_id=user_id,
-                describe=lambda r: None if r is None else ("photo remove", f"photo {photo_id}: {r.caption}"),
-            )
+        removed = await self._audited(
+            partial(catalog.remove_photo, photo_id),
+            guild_id=guild_id,
+            user_id=user_id,
+            describe=lambda r: None if r is None else ("photo remove", f"photo {photo_id}: {r.caption}"),
         )
         if removed is not None:
             self.counts.invalidate(guild_id)
@@ -159,16 +167,11 @@ class AdminService:
     async def add_fact(
         self, *, guild_id: int, user_id: int, text: str, keywords: str | None, source: str | None
     ) -> Fact:
-        fact, created = await self.db.run(
-            partial(
-                audit.audited,
-                partial(
-                    store.add_server_fact, created_by=user_id, text=text, keywords=keywords, source=source
-                ),
-                guild_id=guild_id,
-                user_id=user_id,
-                describe=lambda r: ("fact add", f"fact {r[0].id}: {r[0].text}") if r[1] else None,
-            )
+        fact, created = await self._audited(
+            partial(store.add_server_fact, created_by=user_id, text=text, keywords=keywords, source=source),
+            guild_id=guild_id,
+            user_id=user_id,
+            describe=lambda r: ("fact add", f"fact {r[0].id}: {r[0].text}") if r[1] else None,
         )
         if not created:
             raise UserFacingError(
@@ -180,14 +183,11 @@ class AdminService:
         return fact
 
     async def remove_fact(self, fact_id: int, *, guild_id: int, user_id: int) -> Fact | None:
-        removed = await self.db.run(
-            partial(
-                audit.audited,
-                partial(store.remove_server_fact, fact_id),
-                guild_id=guild_id,
-                user_id=user_id,
-                describe=lambda r: None if r is None else ("fact remove", f"fact {fact_id}: {r.text}"),
-            )
+        removed = await self._audited(
+            partial(store.remove_server_fact, fact_id),
+            guild_id=guild_id,
+            user_id=user_id,
+            describe=lambda r: None if r is None else ("fact remove", f"fact {fact_id}: {r.text}"),
         )
         if removed is not None:
             self.knowledge.remove_admin_fact(fact_id)
@@ -197,14 +197,11 @@ class AdminService:
     async def add_crew(
         self, *, guild_id: int, user_id: int, name: str, agency: str | None, role: str | None
     ) -> CrewMember:
-        member, created = await self.db.run(
-            partial(
-                audit.audited,
-                partial(store.add_server_crew, created_by=user_id, name=name, agency=agency, role=role),
-                guild_id=guild_id,
-                user_id=user_id,
-                describe=lambda r: ("crew add", f"crew {r[0].id}: {r[0].name}") if r[1] else None,
-            )
+        member, created = await self._audited(
+            partial(store.add_server_crew, created_by=user_id, name=name, agency=agency, role=role),
+            guild_id=guild_id,
+            user_id=user_id,
+            describe=lambda r: ("crew add", f"crew {r[0].id}: {r[0].name}") if r[1] else None,
         )
         if not created:
             raise UserFacingError(
@@ -220,14 +217,11 @@ class AdminService:
         return member
 
     async def remove_crew(self, crew_id: int, *, guild_id: int, user_id: int) -> CrewMember | None:
-        removed = await self.db.run(
-            partial(
-                audit.audited,
-                partial(store.remove_server_crew, crew_id),
-                guild_id=guild_id,
-                user_id=user_id,
-                describe=lambda r: None if r is None else ("crew remove", f"crew {crew_id}: {r.name}"),
-            )
+        removed = await self._audited(
+            partial(store.remove_server_crew, crew_id),
+            guild_id=guild_id,
+            user_id=user_id,
+            describe=lambda r: None if r is None else ("crew remove", f"crew {crew_id}: {r.name}"),
         )
         if removed is not None:
             self.knowledge.remove_admin_crew(guild_id, removed.name)
@@ -254,30 +248,22 @@ class AdminService:
             parsed = await self.knowledge.parse(data, filename=filename)
         except ArticleError as exc:
             raise UserFacingError(str(exc), key=exc.code, **exc.params) from None
-        result = await self.db.run(
-            partial(
-                audit.audited,
-                partial(store.import_parsed, parsed, filename=filename, created_by=user_id),
-                guild_id=guild_id,
-                user_id=user_id,
-                describe=lambda r: (f"article import ({r.status})", f"article {r.article_id}: {r.title}"),
-            )
+        result = await self._audited(
+            partial(store.import_parsed, parsed, filename=filename, created_by=user_id),
+            guild_id=guild_id,
+            user_id=user_id,
+            describe=lambda r: (f"article import ({r.status})", f"article {r.article_id}: {r.title}"),
         )
         await self.knowledge.index_imported(result, parsed, guild_id=guild_id)
         self.counts.invalidate(guild_id)
         return result
 
     async def remove_article(self, article_id: int, *, guild_id: int, user_id: int) -> Article | None:
-        removed = await self.db.run(
-            partial(
-                audit.audited,
-                partial(store.remove_article, article_id),
-                guild_id=guild_id,
-                user_id=user_id,
-                describe=lambda r: (
-                    None if r is None else ("article remove", f"article {article_id}: {r.title}")
-                ),
-            )
+        removed = await self._audited(
+            partial(store.remove_article, article_id),
+            guild_id=guild_id,
+            user_id=user_id,
+            describe=lambda r: None if r is None else ("article remove", f"article {article_id}: {r.title}"),
         )
         if removed is not None:
             self.knowledge.forget_article(article_id)

@@ -300,23 +300,9 @@ _OFFSET_AFTER = re.compile(
     r"\s*(?:ahead\b|behind\b|early\b|earlier\b|late\b|later\b|ago\b|before\b|sooner\b)", re.I
 )
 _OFFSET_BEFORE = re.compile(r"(?:提前|推迟|延迟|晚了|早了|提早)\s*$")
+# question words asking an offset; the Chinese 晚了/早了 are read off the question's text (_OFFSET_ASKED)
 _OFFSET_WORDS = frozenset(
-    {
-        "ahead",
-        "behind",
-        "earli",
-        "late",
-        "later",
-        "ago",
-        "before",
-        "提前",
-        "推迟",
-        "延迟",
-        "晚了",
-        "早了",
-        "晚",
-        "早",
-    }
+    {"ahead", "behind", "earli", "late", "later", "ago", "before", "提前", "推迟", "延迟"}
 )
 
 
